@@ -1,31 +1,38 @@
-// A generator of realistic payment events with injected anomalies, for `ddcl demo`, the
-// throughput benchmark and the end-to-end tests. Cards belong to customer segments with their own
-// spending habits; merchants have categories with their own amount distributions; traffic and
-// amounts follow a daily rhythm. Anomalies of several kinds are injected at a known rate and
-// reported out of band (never inside the event), so alerts can be checked against them.
+// A generator of realistic card payments (schemas/payment.avsc) with injected anomalies, for
+// `ddcl demo`, the throughput benchmark and the end-to-end tests. Cards belong to customers with
+// their own spending level, habits, home and devices; merchants have categories with their own
+// amount distributions; traffic and amounts follow a daily rhythm. Anomalies of several kinds are
+// injected at a known rate and reported out of band (never inside the event), so that alerts can
+// be checked against them.
 import { Rng } from '../model/rng.js';
 
+/** One record of schemas/payment.avsc (enums as their symbols). */
 export interface PaymentEvent {
   event_id: string;
   /** Event time, epoch milliseconds. */
-  ts: number;
+  event_time: number;
   card_id: string;
-  card_type: 'credit' | 'debit' | 'prepaid';
   merchant_id: string;
-  merchant_category: string;
-  channel: 'pos' | 'online' | 'atm';
-  country: string;
-  currency: string;
+  merchant_category: 'GROCERY' | 'FUEL' | 'TRAVEL' | 'ELECTRONICS' | 'RESTAURANT' | 'ONLINE' | 'ATM' | 'OTHER';
+  mcc: number;
   amount: number;
+  currency: string;
+  country: string;
+  channel: 'POS' | 'ECOM' | 'ATM' | 'MOTO';
+  entry_mode: 'CHIP' | 'SWIPE' | 'CONTACTLESS' | 'MANUAL' | 'ONLINE';
   card_present: boolean;
-  international: boolean;
-  /** Authorisation latency at the processor, ms. */
-  auth_latency_ms: number;
-  /** Failed PIN or CVV attempts before this one. */
-  prior_failures: number;
+  is_international: boolean;
+  device_id: string | null;
+  ip_risk_score: number | null;
+  account_age_days: number;
+  txn_count_24h: number;
+  amount_avg_30d: number | null;
+  distance_from_home_km: number;
+  auth_result: 'APPROVED' | 'DECLINED' | 'REVIEW';
 }
 
-export type AnomalyKind = 'amount_spike' | 'foreign_night' | 'latency_outage' | 'card_testing' | 'category_mismatch';
+export const ANOMALY_KINDS = ['amount_spike', 'foreign_night', 'card_testing', 'atm_cashout', 'new_account_high_value'] as const;
+export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export interface GeneratedEvent {
   event: PaymentEvent;
@@ -37,46 +44,51 @@ export interface GeneratorOptions {
   seed?: number;
   cards?: number;
   merchants?: number;
-  /** Fraction of events that carry an injected anomaly. */
+  /** Fraction of events that carry an injected anomaly (default 0.002). */
   anomalyRate?: number;
-  /** Simulated time at the first event (epoch ms). */
+  /** Simulated time of the first event (epoch ms). */
   startTime?: number;
   /** Mean events per simulated hour at the daily peak. */
   peakPerHour?: number;
-  /** No anomalies before this many events (a clean first training window). */
+  /** No anomalies among the first this many events (a clean first training window). */
   warmupEvents?: number;
 }
 
-const CATEGORIES = [
-  { name: 'grocery', mean: 45, sd: 0.6, online: 0.05 },
-  { name: 'fuel', mean: 55, sd: 0.35, online: 0.0 },
-  { name: 'restaurant', mean: 32, sd: 0.5, online: 0.1 },
-  { name: 'electronics', mean: 240, sd: 0.8, online: 0.5 },
-  { name: 'travel', mean: 420, sd: 0.7, online: 0.7 },
-  { name: 'online_retail', mean: 70, sd: 0.8, online: 1.0 },
-  { name: 'pharmacy', mean: 25, sd: 0.5, online: 0.1 },
-] as const;
+type Category = PaymentEvent['merchant_category'];
+const CATEGORIES: { name: Category; mcc: number[]; mean: number; sd: number; online: number; weight: number }[] = [
+  { name: 'GROCERY', mcc: [5411, 5422, 5499], mean: 45, sd: 0.6, online: 0.05, weight: 0.3 },
+  { name: 'FUEL', mcc: [5541, 5542], mean: 55, sd: 0.35, online: 0, weight: 0.14 },
+  { name: 'RESTAURANT', mcc: [5812, 5813, 5814], mean: 32, sd: 0.5, online: 0.1, weight: 0.2 },
+  { name: 'ELECTRONICS', mcc: [5732, 5734], mean: 240, sd: 0.8, online: 0.5, weight: 0.05 },
+  { name: 'TRAVEL', mcc: [4511, 7011, 4722], mean: 420, sd: 0.7, online: 0.7, weight: 0.04 },
+  { name: 'ONLINE', mcc: [5969, 5964], mean: 70, sd: 0.8, online: 1, weight: 0.17 },
+  { name: 'ATM', mcc: [6011], mean: 120, sd: 0.5, online: 0, weight: 0.04 },
+  { name: 'OTHER', mcc: [5999, 7299], mean: 60, sd: 0.9, online: 0.3, weight: 0.06 },
+];
 
 const HOME = { country: 'DE', currency: 'EUR' };
-const ABROAD = [
-  { country: 'FR', currency: 'EUR' },
-  { country: 'US', currency: 'USD' },
-  { country: 'GB', currency: 'GBP' },
+const NEAR = [
+  { country: 'FR', currency: 'EUR', km: 700 },
+  { country: 'AT', currency: 'EUR', km: 500 },
+  { country: 'GB', currency: 'GBP', km: 900 },
+  { country: 'US', currency: 'USD', km: 6500 },
 ];
 const FAR = [
-  { country: 'BR', currency: 'BRL' },
-  { country: 'NG', currency: 'NGN' },
-  { country: 'VN', currency: 'VND' },
+  { country: 'BR', currency: 'BRL', km: 9800 },
+  { country: 'NG', currency: 'NGN', km: 5200 },
+  { country: 'VN', currency: 'VND', km: 9000 },
 ];
 
 interface Card {
   id: string;
-  type: PaymentEvent['card_type'];
-  /** Spending level multiplier (log-normal across customers). */
   level: number;
-  /** Preferred categories (indices). */
   prefs: number[];
   travels: boolean;
+  ageDays: number;
+  device: string;
+  /** Event times of the last 24 h (simulated), for txn_count_24h. */
+  recent: number[];
+  avgAmount: number;
 }
 
 /** Relative traffic by hour of day: quiet at night, peaks at lunch and early evening. */
@@ -86,11 +98,12 @@ export function dailyRhythm(hour: number): number {
   return 0.06 + 0.7 * lunch + 0.9 * evening;
 }
 
+const DAY = 86_400_000;
+
 export class PaymentGenerator {
   private readonly rng: Rng;
   private readonly cards: Card[];
-  private readonly merchants: { id: string; cat: number }[];
-  private readonly merchantsByCategory: { id: string; cat: number }[][];
+  private readonly merchantsByCategory: string[][];
   private readonly anomalyRate: number;
   private readonly peakPerHour: number;
   private readonly warmup: number;
@@ -103,33 +116,26 @@ export class PaymentGenerator {
     this.peakPerHour = opts.peakPerHour ?? 3600;
     this.warmup = opts.warmupEvents ?? 0;
     this.time = opts.startTime ?? Date.UTC(2026, 0, 5, 0, 0, 0);
-    const nCards = opts.cards ?? 2000;
     const nMerchants = opts.merchants ?? 300;
-    this.merchants = Array.from({ length: nMerchants }, (_, i) => ({
-      id: `m${String(i).padStart(4, '0')}`,
-      cat: this.weightedCategory(),
+    this.merchantsByCategory = CATEGORIES.map(() => []);
+    for (let i = 0; i < nMerchants; i++) this.merchantsByCategory[i < CATEGORIES.length ? i : this.category()]!.push(`m${String(i).padStart(4, '0')}`);
+    this.cards = Array.from({ length: opts.cards ?? 2000 }, (_, i) => ({
+      id: `c${String(i).padStart(6, '0')}`,
+      level: Math.exp(0.5 * this.rng.normal()),
+      prefs: Array.from({ length: 2 + this.rng.int(3) }, () => this.category()),
+      travels: this.rng.next() < 0.08,
+      ageDays: 30 + Math.floor(-Math.log(1 - this.rng.next()) * 900),
+      device: `d${this.rng.int(1 << 30).toString(16)}`,
+      recent: [],
+      avgAmount: 0,
     }));
-    this.merchantsByCategory = CATEGORIES.map((_, c) => this.merchants.filter((m) => m.cat === c));
-    this.cards = Array.from({ length: nCards }, (_, i) => {
-      const u = this.rng.next();
-      const type: Card['type'] = u < 0.55 ? 'debit' : u < 0.93 ? 'credit' : 'prepaid';
-      const nPrefs = 2 + this.rng.int(3);
-      const prefs = Array.from({ length: nPrefs }, () => this.weightedCategory());
-      return {
-        id: `c${String(i).padStart(6, '0')}`,
-        type,
-        level: Math.exp(0.5 * this.rng.normal()) * (type === 'credit' ? 1.4 : type === 'prepaid' ? 0.5 : 1),
-        prefs,
-        travels: this.rng.next() < 0.08,
-      };
-    });
+    for (const c of this.cards) c.avgAmount = 60 * c.level;
   }
 
-  private weightedCategory(): number {
-    const w = [0.3, 0.15, 0.2, 0.05, 0.04, 0.18, 0.08];
+  private category(): number {
     let u = this.rng.next();
-    for (let i = 0; i < w.length; i++) {
-      u -= w[i]!;
+    for (let i = 0; i < CATEGORIES.length; i++) {
+      u -= CATEGORIES[i]!.weight;
       if (u <= 0) return i;
     }
     return 0;
@@ -139,22 +145,24 @@ export class PaymentGenerator {
     return mean * Math.exp(sd * this.rng.normal() - (sd * sd) / 2);
   }
 
+  private pick<T>(xs: readonly T[]): T {
+    return xs[this.rng.int(xs.length)]!;
+  }
+
   /** Simulated time advances by an exponential gap whose rate follows the daily rhythm. */
   private advance(): void {
-    const hour = new Date(this.time).getUTCHours() + new Date(this.time).getUTCMinutes() / 60;
-    const perMs = (this.peakPerHour * dailyRhythm(hour)) / 3600_000;
+    const d = new Date(this.time);
+    const perMs = (this.peakPerHour * dailyRhythm(d.getUTCHours() + d.getUTCMinutes() / 60)) / 3600_000;
     this.time += Math.max(1, Math.round(-Math.log(1 - this.rng.next()) / perMs));
   }
 
   next(): GeneratedEvent {
     this.advance();
     const card = this.cards[this.rng.int(this.cards.length)]!;
-    const inject = this.seq >= this.warmup && this.rng.next() < this.anomalyRate;
     const ev = this.normalEvent(card);
     let anomaly: AnomalyKind | null = null;
-    if (inject) {
-      const kinds: AnomalyKind[] = ['amount_spike', 'foreign_night', 'latency_outage', 'card_testing', 'category_mismatch'];
-      anomaly = kinds[this.rng.int(kinds.length)]!;
+    if (this.seq >= this.warmup && this.rng.next() < this.anomalyRate) {
+      anomaly = this.pick(ANOMALY_KINDS);
       this.inject(ev, anomaly);
     }
     this.seq++;
@@ -162,33 +170,47 @@ export class PaymentGenerator {
   }
 
   private normalEvent(card: Card): PaymentEvent {
-    const catIdx = this.rng.next() < 0.8 ? card.prefs[this.rng.int(card.prefs.length)]! : this.weightedCategory();
+    const catIdx = this.rng.next() < 0.8 ? this.pick(card.prefs) : this.category();
     const cat = CATEGORIES[catIdx]!;
-    const candidates = this.merchantsByCategory[catIdx]!;
-    const merchant = candidates.length ? candidates[this.rng.int(candidates.length)]! : this.merchants[0]!;
     const online = this.rng.next() < cat.online;
-    const abroad = card.travels && this.rng.next() < 0.3;
-    const place = abroad ? ABROAD[this.rng.int(ABROAD.length)]! : HOME;
+    const abroad = card.travels && this.rng.next() < 0.3 ? this.pick(NEAR) : null;
     const hour = new Date(this.time).getUTCHours();
-    // Evening purchases are a little larger.
     const amount = this.lognormal(cat.mean * card.level * (hour >= 17 && hour <= 21 ? 1.15 : 1), cat.sd);
-    const channel: PaymentEvent['channel'] = online ? 'online' : catIdx === 0 && this.rng.next() < 0.03 ? 'atm' : 'pos';
+    let drop = 0;
+    while (drop < card.recent.length && card.recent[drop]! <= this.time - DAY) drop++;
+    if (drop) card.recent.splice(0, drop);
+    card.recent.push(this.time);
+    card.avgAmount = 0.97 * card.avgAmount + 0.03 * amount;
+    const channel: PaymentEvent['channel'] = cat.name === 'ATM' ? 'ATM' : online ? 'ECOM' : 'POS';
+    const u = this.rng.next();
+    const entry: PaymentEvent['entry_mode'] = online ? 'ONLINE' : channel === 'ATM' ? 'CHIP' : u < 0.55 ? 'CONTACTLESS' : u < 0.95 ? 'CHIP' : 'SWIPE';
     return {
-      event_id: `e${String(this.seq).padStart(9, '0')}`,
-      ts: this.time,
+      event_id: this.uuid(),
+      event_time: this.time,
       card_id: card.id,
-      card_type: card.type,
-      merchant_id: merchant.id,
+      merchant_id: this.pick(this.merchantsByCategory[catIdx]!.length ? this.merchantsByCategory[catIdx]! : ['m0000']),
       merchant_category: cat.name,
-      channel,
-      country: place.country,
-      currency: place.currency,
+      mcc: this.pick(cat.mcc),
       amount: Math.round(amount * 100) / 100,
+      currency: abroad?.currency ?? HOME.currency,
+      country: abroad?.country ?? HOME.country,
+      channel,
+      entry_mode: entry,
       card_present: !online,
-      international: place !== HOME,
-      auth_latency_ms: Math.round(this.lognormal(online ? 180 : 120, 0.3)),
-      prior_failures: this.rng.next() < 0.03 ? 1 : 0,
+      is_international: abroad !== null,
+      device_id: online ? card.device : null,
+      ip_risk_score: online ? Math.round(Math.min(1, Math.abs(0.08 * this.rng.normal())) * 1000) / 1000 : null,
+      account_age_days: card.ageDays + Math.floor((this.time - Date.UTC(2026, 0, 5)) / DAY),
+      txn_count_24h: card.recent.length,
+      amount_avg_30d: card.ageDays > 30 ? Math.round(card.avgAmount * 100) / 100 : null,
+      distance_from_home_km: abroad ? Math.round(this.lognormal(abroad.km, 0.1)) : Math.round(this.lognormal(8, 0.9) * 10) / 10,
+      auth_result: this.rng.next() < 0.97 ? 'APPROVED' : 'DECLINED',
     };
+  }
+
+  private uuid(): string {
+    const h = (n: number) => this.rng.int(16 ** n).toString(16).padStart(n, '0');
+    return `${h(8)}-${h(4)}-4${h(3)}-${'89ab'[this.rng.int(4)]}${h(3)}-${h(6)}${h(6)}`;
   }
 
   private inject(ev: PaymentEvent, kind: AnomalyKind): void {
@@ -197,39 +219,66 @@ export class PaymentGenerator {
         ev.amount = Math.round(ev.amount * (25 + 40 * this.rng.next()) * 100) / 100;
         break;
       case 'foreign_night': {
-        const far = FAR[this.rng.int(FAR.length)]!;
-        ev.country = far.country;
-        ev.currency = far.currency;
-        ev.international = true;
-        ev.card_present = false;
-        ev.channel = 'online';
-        ev.merchant_category = 'electronics';
-        ev.amount = Math.round(this.lognormal(900, 0.3) * 100) / 100;
-        // Move the event to 02:00-04:59 of its day.
-        const d = new Date(ev.ts);
+        const far = this.pick(FAR);
+        const d = new Date(ev.event_time);
         d.setUTCHours(2 + this.rng.int(3));
-        ev.ts = d.getTime();
+        Object.assign(ev, {
+          event_time: d.getTime(),
+          country: far.country,
+          currency: far.currency,
+          is_international: true,
+          card_present: false,
+          channel: 'ECOM',
+          entry_mode: 'MANUAL',
+          merchant_category: 'ELECTRONICS',
+          mcc: 5732,
+          device_id: `d${this.rng.int(1 << 30).toString(16)}`,
+          ip_risk_score: Math.round((0.7 + 0.3 * this.rng.next()) * 1000) / 1000,
+          distance_from_home_km: Math.round(this.lognormal(far.km, 0.05)),
+          amount: Math.round(this.lognormal(900, 0.3) * 100) / 100,
+        } satisfies Partial<PaymentEvent>);
         break;
       }
-      case 'latency_outage':
-        ev.auth_latency_ms = Math.round(this.lognormal(6000, 0.4));
-        break;
       case 'card_testing':
-        ev.amount = Math.round((0.5 + this.rng.next()) * 100) / 100;
-        ev.prior_failures = 4 + this.rng.int(6);
-        ev.channel = 'online';
-        ev.card_present = false;
+        Object.assign(ev, {
+          amount: Math.round((0.5 + this.rng.next()) * 100) / 100,
+          txn_count_24h: 40 + this.rng.int(80),
+          channel: 'ECOM',
+          entry_mode: 'MANUAL',
+          card_present: false,
+          merchant_category: 'ONLINE',
+          auth_result: this.rng.next() < 0.6 ? 'DECLINED' : 'APPROVED',
+          ip_risk_score: Math.round((0.4 + 0.4 * this.rng.next()) * 1000) / 1000,
+          device_id: `d${this.rng.int(1 << 30).toString(16)}`,
+        } satisfies Partial<PaymentEvent>);
         break;
-      case 'category_mismatch':
-        ev.channel = 'atm';
-        ev.merchant_category = 'travel';
-        ev.card_present = true;
-        ev.amount = Math.round(this.lognormal(1500, 0.2) * 100) / 100;
+      case 'atm_cashout':
+        Object.assign(ev, {
+          channel: 'ATM',
+          merchant_category: 'ATM',
+          mcc: 6011,
+          entry_mode: 'SWIPE',
+          card_present: true,
+          amount: Math.round(this.lognormal(2500, 0.2) * 100) / 100,
+          txn_count_24h: ev.txn_count_24h + 6 + this.rng.int(10),
+        } satisfies Partial<PaymentEvent>);
+        break;
+      case 'new_account_high_value':
+        Object.assign(ev, {
+          account_age_days: this.rng.int(3),
+          amount_avg_30d: null,
+          amount: Math.round(this.lognormal(3000, 0.3) * 100) / 100,
+          merchant_category: 'TRAVEL',
+          mcc: 4511,
+          channel: 'ECOM',
+          entry_mode: 'ONLINE',
+          card_present: false,
+          ip_risk_score: Math.round((0.5 + 0.4 * this.rng.next()) * 1000) / 1000,
+        } satisfies Partial<PaymentEvent>);
         break;
     }
   }
 
-  /** n events at once. */
   take(n: number): GeneratedEvent[] {
     return Array.from({ length: n }, () => this.next());
   }
