@@ -1,0 +1,215 @@
+// The Kafka side of the daemon: consume micro-batches, hand them to a processor, produce what it
+// returns to the sinks, and commit offsets only after the sinks acknowledged.
+//
+// At-least-once (default): sends of successive batches overlap (up to `maxInFlight`), but each
+// partition's commits are chained in offset order, so a commit never covers a record whose
+// outputs were not acknowledged. When the in-flight limit is reached, eachBatch waits for the
+// oldest send: fetching stops (backpressure) instead of memory growing.
+// Exactly-once (option): one transaction per batch carries the outputs and the consumer offsets.
+import type { Logger } from '../obs/logger.js';
+import type { DdclMetrics } from '../obs/metrics.js';
+import { nextOffset } from '../stream/common.js';
+import type {
+  Consumer,
+  ConsumerOptions,
+  KafkaClient,
+  Producer,
+  ProducerRecord,
+  RecordBatch,
+  TopicPartition,
+} from '../stream/types.js';
+
+export interface ProcessedBatch {
+  out: ProducerRecord[];
+}
+
+export interface BatchProcessor {
+  process(batch: RecordBatch): Promise<ProcessedBatch>;
+}
+
+export interface RunnerOptions {
+  client: KafkaClient;
+  topics: string[];
+  consumer: ConsumerOptions;
+  delivery: 'at-least-once' | 'exactly-once';
+  /** transactional.id for exactly-once; must be stable per instance across restarts. */
+  transactionalId?: string;
+  maxInFlight: number;
+  processor: BatchProcessor;
+  log: Logger;
+  metrics?: DdclMetrics;
+  onAssignmentChange?: (assigned: TopicPartition[]) => void;
+}
+
+const key = (t: string, p: number) => `${t}\u0000${p}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class StreamRunner {
+  private consumer?: Consumer;
+  private producer?: Producer;
+  private stopping = false;
+  /** Per partition: the promise of its last commit (commits are chained in offset order; a rejection sticks). */
+  private readonly chains = new Map<string, Promise<void>>();
+  /** Sends not yet acknowledged, oldest first. */
+  private readonly inFlight: Promise<void>[] = [];
+  private assigned: TopicPartition[] = [];
+  private crashed?: Error;
+
+  constructor(private readonly opts: RunnerOptions) {}
+
+  get assignment(): TopicPartition[] {
+    return this.assigned;
+  }
+
+  get running(): boolean {
+    return this.consumer !== undefined && !this.stopping && !this.crashed;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    this.producer = await o.client.producer(
+      o.delivery === 'exactly-once' ? { transactionalId: o.transactionalId ?? `ddcl-${o.consumer.groupId}` } : { idempotent: true },
+    );
+    this.consumer = await o.client.consumer({
+      ...o.consumer,
+      ...(o.delivery === 'exactly-once' ? { isolationLevel: 'read_committed' as const } : {}),
+    });
+    await this.consumer.subscribe(o.topics);
+    await this.consumer.run({
+      eachBatch: (batch, ctx) => this.onBatch(batch, ctx.isStale),
+      onRebalance: async (ev) => {
+        if (ev.type === 'revoke') {
+          // Let the revoked partitions' commits land before another member takes them over.
+          await this.drain(ev.partitions);
+          const gone = new Set(ev.partitions.map((p) => key(p.topic, p.partition)));
+          for (const k of gone) this.chains.delete(k);
+          this.assigned = this.assigned.filter((p) => !gone.has(key(p.topic, p.partition)));
+        } else {
+          for (const p of ev.partitions) this.chains.delete(key(p.topic, p.partition));
+          const have = new Set(this.assigned.map((p) => key(p.topic, p.partition)));
+          this.assigned = this.assigned.concat(ev.partitions.filter((p) => !have.has(key(p.topic, p.partition))));
+        }
+        o.log.info('partitions changed', { type: ev.type, partitions: ev.partitions.length, assigned: this.assigned.length });
+        o.onAssignmentChange?.(this.assigned);
+      },
+      onCrash: (err) => {
+        this.crashed = err;
+        o.log.error('consumer crashed', { error: err.message });
+      },
+    });
+  }
+
+  private async onBatch(batch: RecordBatch, isStale: () => boolean): Promise<void> {
+    if (this.stopping || batch.records.length === 0) return;
+    const o = this.opts;
+    const m = o.metrics;
+    const t0 = performance.now();
+    o.metrics?.eventsIn.inc({ topic: batch.topic }, batch.records.length);
+    const processed = await o.processor.process(batch);
+    m?.batchSeconds.observe({ stage: 'process' }, (performance.now() - t0) / 1000);
+    if (isStale()) return; // revoked meanwhile: another member will process these records
+    const last = batch.records[batch.records.length - 1]!;
+    const offsets = [{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }];
+    if (batch.highWatermark !== '-1')
+      m?.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(offsets[0]!.offset)));
+
+    if (o.delivery === 'exactly-once') {
+      await this.producer!.transaction(async (tx) => {
+        if (processed.out.length) await tx.send(processed.out);
+        await tx.sendOffsets({ consumer: this.consumer!, offsets });
+      });
+      this.countOut(processed.out);
+      m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
+      return;
+    }
+
+    const send = this.sendWithRetry(processed.out);
+    const k = key(batch.topic, batch.partition);
+    const prev = this.chains.get(k) ?? Promise.resolve();
+    const chained = prev
+      .then(() => send)
+      .then(async () => {
+        this.countOut(processed.out);
+        await this.commitWithRetry(offsets);
+        m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
+      });
+    // A failure here means we are stopping; the records stay uncommitted and are re-delivered.
+    const settled = chained.catch((err: unknown) => o.log.warn('batch not committed', { error: String(err), topic: batch.topic, partition: batch.partition }));
+    // The chain keeps the rejection: once a batch failed, no later offset of the partition commits.
+    this.chains.set(k, chained);
+    this.inFlight.push(settled);
+    void settled.finally(() => {
+      const i = this.inFlight.indexOf(settled);
+      if (i >= 0) this.inFlight.splice(i, 1);
+    });
+    if (this.inFlight.length >= o.maxInFlight) {
+      m?.paused.set(1);
+      await this.inFlight[0];
+      m?.paused.set(0);
+    }
+  }
+
+  private countOut(out: ProducerRecord[]): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    const counts = new Map<string, number>();
+    for (const r of out) counts.set(r.topic, (counts.get(r.topic) ?? 0) + 1);
+    for (const [sink, n] of counts) m.eventsOut.inc({ sink }, n);
+  }
+
+  /** The idempotent producer already retries; this outer loop rides out a broker restart. */
+  private async sendWithRetry(out: ProducerRecord[]): Promise<void> {
+    if (out.length === 0) return;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producer!.send(out);
+        return;
+      } catch (err) {
+        if (this.stopping && attempt > 0) throw err;
+        this.opts.log.warn('produce failed, retrying', { error: (err as Error).message, attempt });
+        await sleep(Math.min(5000, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async commitWithRetry(offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.consumer!.commit(offsets);
+        return;
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        this.opts.log.warn('commit failed, retrying', { error: (err as Error).message, attempt });
+        await sleep(Math.min(5000, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Waits for the commits of these partitions (all when omitted). */
+  private async drain(partitions?: TopicPartition[]): Promise<void> {
+    const keys = partitions ? partitions.map((p) => key(p.topic, p.partition)) : [...this.chains.keys()];
+    await Promise.all(keys.map((k) => (this.chains.get(k) ?? Promise.resolve()).catch(() => undefined)));
+  }
+
+  /** Graceful stop: no new batches, finish and commit the in-flight ones, close, within timeoutMs. */
+  async stop(timeoutMs: number): Promise<{ clean: boolean }> {
+    this.stopping = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const clean = await Promise.race([
+      (async () => {
+        await this.drain();
+        await this.consumer?.disconnect();
+        await this.producer?.disconnect();
+        return true;
+      })(),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    return { clean };
+  }
+
+  get crashError(): Error | undefined {
+    return this.crashed;
+  }
+}
