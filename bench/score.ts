@@ -70,7 +70,8 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)]!;
 };
 
-const results: { batch: number; events_per_s: number; batch_ms_p50: number; runs_events_per_s: number[] }[] = [];
+const results: { batch: number; events_per_s: number; batch_ms_p50: number; runs_events_per_s: number[] }[] =
+  [];
 for (const batch of BATCHES) {
   const X = randArray(batch * inputDim, 2);
   for (let i = 0; i < 20; i++) await scorer.score(X, batch); // warm up

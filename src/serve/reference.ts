@@ -92,7 +92,7 @@ export function scoreReference(model: ScoringModel, X: ArrayLike<number>, n: num
     for (let i = 0; i < n; i++) {
       let ss = 0;
       for (let j = 0; j < m; j++) ss += h[i * m + j]! ** 2;
-      const inv = 1 / Math.sqrt(Math.max(ss, L2_EPS));
+      const inv = 1 / Math.sqrt(ss + L2_EPS);
       for (let j = 0; j < m; j++) h[i * m + j]! *= inv;
     }
   }

@@ -124,7 +124,10 @@ function describe(session: InferenceSession): { inputDim: number; K: number; has
   }
   const inputDim = input.shape[1];
   if (typeof inputDim !== 'number') {
-    throw new ScorerError(`input '${INPUT_NAME}' has no fixed feature dimension (${String(inputDim)})`, where);
+    throw new ScorerError(
+      `input '${INPUT_NAME}' has no fixed feature dimension (${String(inputDim)})`,
+      where,
+    );
   }
   const D = session.outputMetadata.find((m) => m.name === 'D');
   const K = D !== undefined && D.isTensor ? D.shape[1] : undefined;

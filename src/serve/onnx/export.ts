@@ -14,11 +14,11 @@ import {
 export const OPSET_VERSION = 17;
 /** IR version 8 is the one that goes with opset 17. */
 export const IR_VERSION = 8;
-/** Slope of leaky_relu for x < 0. tfjs's tf.leakyRelu default; the trainer must use the same. */
-export const LEAKY_RELU_ALPHA = 0.2;
+/** Slope of leaky_relu for x < 0: ONNX's default, as src/model/backbone.ts trains with. */
+export const LEAKY_RELU_ALPHA = 0.01;
 /** ELU's alpha (ONNX and tfjs default). */
 export const ELU_ALPHA = 1.0;
-/** L2 normalisation: h / sqrt(max(||h||^2, eps)) (tf.math.l2_normalize's form). */
+/** L2 normalisation: h / sqrt(||h||^2 + eps), the form src/model/loss.ts trains with. */
 export const L2_EPS = 1e-12;
 
 export const INPUT_NAME = 'x';
@@ -181,7 +181,7 @@ export function exportScoringModel(model: ScoringModel, opts: ExportOptions = {}
   let h = mlp(g, model.backbone, 'backbone', INPUT_NAME);
   if (model.embedNorm === 'l2') {
     const ss = g.op('ReduceSumSquare', [h], [axes1, keep(1)]);
-    const norm = g.op('Sqrt', [g.op('Max', [ss, g.scalar('l2_eps', L2_EPS)])]);
+    const norm = g.op('Sqrt', [g.op('Add', [ss, g.scalar('l2_eps', L2_EPS)])]);
     h = g.op('Div', [h, norm]);
   }
   h = g.rename(h, 'h');

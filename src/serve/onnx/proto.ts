@@ -191,7 +191,8 @@ function encodeValueInfo(v: OnnxValueInfo): Uint8Array {
   const shape = new Writer();
   for (const d of v.shape) {
     const dim = new Writer();
-    if (typeof d === 'number') dim.int(1, d); // dim_value
+    if (typeof d === 'number')
+      dim.int(1, d); // dim_value
     else dim.string(2, d); // dim_param
     shape.bytes(1, dim.finish());
   }
@@ -213,10 +214,7 @@ function encodeGraph(g: OnnxGraph): Uint8Array {
 /** Serialise a ModelProto (default ONNX domain only). */
 export function encodeModel(m: OnnxModel): Uint8Array {
   const opset = new Writer().string(1, '').int(2, m.opsetVersion).finish();
-  const w = new Writer()
-    .int(1, m.irVersion)
-    .string(2, m.producerName)
-    .string(3, m.producerVersion);
+  const w = new Writer().int(1, m.irVersion).string(2, m.producerName).string(3, m.producerVersion);
   if (m.docString !== undefined) w.string(6, m.docString);
   w.bytes(7, encodeGraph(m.graph));
   w.bytes(8, opset);
