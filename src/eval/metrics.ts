@@ -16,7 +16,11 @@ export class MetricInputError extends Error {
 /** Labels: 1/true = anomaly (positive), 0/false = normal. */
 export type BinaryLabels = ArrayLike<number | boolean>;
 
-function check(metric: string, labels: BinaryLabels, scores: ArrayLike<number>): { pos: number; neg: number; y: Uint8Array } {
+function check(
+  metric: string,
+  labels: BinaryLabels,
+  scores: ArrayLike<number>,
+): { pos: number; neg: number; y: Uint8Array } {
   if (labels.length !== scores.length) {
     throw new MetricInputError(metric, `${labels.length} labels but ${scores.length} scores`);
   }
@@ -53,7 +57,7 @@ export function rocAuc(labels: BinaryLabels, scores: ArrayLike<number>): number 
   // with the negatives in it.
   let u = 0;
   let negAbove = 0;
-  for (let i = 0; i < o.length; ) {
+  for (let i = 0; i < o.length;) {
     let j = i;
     let p = 0;
     let q = 0;
@@ -85,7 +89,7 @@ export function averagePrecision(labels: BinaryLabels, scores: ArrayLike<number>
   let fp = 0;
   let prevRecall = 0;
   let ap = 0;
-  for (let i = 0; i < o.length; ) {
+  for (let i = 0; i < o.length;) {
     const s = scores[o[i]!]!;
     let j = i;
     while (j < o.length && scores[o[j]!]! === s) {

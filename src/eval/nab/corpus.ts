@@ -86,9 +86,11 @@ export interface LoadOptions {
 }
 
 /** Reads one `timestamp,value` series CSV. */
-export function readSeriesCsv(
-  file: string,
-): { timestamps: string[]; times: Float64Array; values: Float64Array } {
+export function readSeriesCsv(file: string): {
+  timestamps: string[];
+  times: Float64Array;
+  values: Float64Array;
+} {
   const t = parseCsv(file, readText(file));
   const ti = columnIndex(t, 'timestamp');
   const vi = columnIndex(t, 'value');
@@ -116,7 +118,8 @@ export function loadProfiles(file: string): NabProfiles {
   const out: Record<string, CostMatrix> = {};
   for (const [name, p] of Object.entries(j)) {
     const cm = isRecord(p) ? p['CostMatrix'] : undefined;
-    if (!isRecord(cm)) throw new NabInputError(file, 'bad-json', `profile "${name}" has no CostMatrix object`);
+    if (!isRecord(cm))
+      throw new NabInputError(file, 'bad-json', `profile "${name}" has no CostMatrix object`);
     const w = (k: string): number => {
       const v = cm[k];
       if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -162,7 +165,11 @@ export function loadWindowLabels(file: string): Map<string, [string, string][]> 
     const list: [string, string][] = [];
     for (const w of ws as unknown[]) {
       if (!Array.isArray(w) || w.length !== 2 || typeof w[0] !== 'string' || typeof w[1] !== 'string') {
-        throw new NabInputError(file, 'bad-window', `"${key}": a window is not [start, end]: ${JSON.stringify(w)}`);
+        throw new NabInputError(
+          file,
+          'bad-window',
+          `"${key}": a window is not [start, end]: ${JSON.stringify(w)}`,
+        );
       }
       list.push([w[0], w[1]]);
     }
@@ -253,17 +260,24 @@ export function loadNabCorpus(dir: string, opts: LoadOptions = {}): NabCorpus {
   }
   const only = opts.only ? new Set(opts.only) : undefined;
   if (only) {
-    for (const k of only) if (!keys.includes(k)) throw new NabInputError(join(dataDir, k), 'missing-file', 'no such data file');
+    for (const k of only)
+      if (!keys.includes(k)) throw new NabInputError(join(dataDir, k), 'missing-file', 'no such data file');
   } else {
     for (const k of labels.keys()) {
-      if (!keys.includes(k)) throw new NabInputError(windowsFile, 'missing-file', `labels name "${k}", which is not in ${dataDir}`);
+      if (!keys.includes(k))
+        throw new NabInputError(
+          windowsFile,
+          'missing-file',
+          `labels name "${k}", which is not in ${dataDir}`,
+        );
     }
   }
   const files: NabSeries[] = [];
   for (const key of keys.sort()) {
     if (only && !only.has(key)) continue;
     const ws = labels.get(key);
-    if (ws === undefined) throw new NabInputError(windowsFile, 'bad-window', `no windows listed for "${key}"`);
+    if (ws === undefined)
+      throw new NabInputError(windowsFile, 'bad-window', `no windows listed for "${key}"`);
     const path = join(dataDir, key);
     const s = readSeriesCsv(path);
     const [category, fileName] = key.split('/') as [string, string];

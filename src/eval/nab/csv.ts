@@ -37,7 +37,9 @@ export function parseCsv(file: string, text: string): CsvTable {
   let h = 0;
   while (h < all.length && all[h]!.trim() === '') h++;
   if (h >= all.length) throw new NabInputError(file, 'bad-header', 'file is empty');
-  const header = stripCr(all[h]!).split(',').map((s) => s.trim());
+  const header = stripCr(all[h]!)
+    .split(',')
+    .map((s) => s.trim());
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = h + 1; i < all.length; i++) {
@@ -105,7 +107,12 @@ export function parseTimestamp(text: string): number {
   const m = TS.exec(text.trim());
   if (!m) return Number.NaN;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return Number.NaN;
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);

@@ -59,14 +59,16 @@ export function readNabResultsFile(file: string): NabResultsFile {
   for (let r = 0; r < n; r++) {
     const ts = t.rows[r]![ti]!.trim();
     const us = parseTimestamp(ts);
-    if (Number.isNaN(us)) throw new NabInputError(file, 'bad-timestamp', `not a timestamp: ${JSON.stringify(ts)}`, t.lines[r]);
+    if (Number.isNaN(us))
+      throw new NabInputError(file, 'bad-timestamp', `not a timestamp: ${JSON.stringify(ts)}`, t.lines[r]);
     timestamps[r] = ts;
     times[r] = us;
     anomalyScores[r] = parseNumberField(t, r, ai);
     if (vi >= 0) values[r] = parseNumberField(t, r, vi);
     if (labels) {
       const l = parseNumberField(t, r, li);
-      if (l !== 0 && l !== 1) throw new NabInputError(file, 'bad-row', `label is not 0 or 1: ${l}`, t.lines[r]);
+      if (l !== 0 && l !== 1)
+        throw new NabInputError(file, 'bad-row', `label is not 0 or 1: ${l}`, t.lines[r]);
       labels[r] = l;
     }
     for (let c = 0; c < others.length; c++) cols[c]![r] = parseNumberField(t, r, others[c]![1]);
@@ -104,11 +106,20 @@ export function readDetectorResults(
     const file = resultsFilePath(resultsDir, detector, key);
     const results = readNabResultsFile(file);
     if (results.times.length !== series.times.length) {
-      throw new NabInputError(file, 'length-mismatch', `${results.times.length} rows, data file has ${series.times.length}`);
+      throw new NabInputError(
+        file,
+        'length-mismatch',
+        `${results.times.length} rows, data file has ${series.times.length}`,
+      );
     }
     for (let i = 0; i < series.times.length; i++) {
       if (results.times[i] !== series.times[i]) {
-        throw new NabInputError(file, 'length-mismatch', `row ${i}: timestamp ${results.timestamps[i]} != data ${series.timestamps[i]}`, i + 2);
+        throw new NabInputError(
+          file,
+          'length-mismatch',
+          `row ${i}: timestamp ${results.timestamps[i]} != data ${series.timestamps[i]}`,
+          i + 2,
+        );
       }
     }
     return { series, results };
@@ -146,7 +157,11 @@ export function writeNabResults(
     const s = o.series;
     const n = s.timestamps.length;
     if (o.anomalyScores.length !== n) {
-      throw new NabInputError(s.key, 'length-mismatch', `${o.anomalyScores.length} anomaly scores for ${n} rows`);
+      throw new NabInputError(
+        s.key,
+        'length-mismatch',
+        `${o.anomalyScores.length} anomaly scores for ${n} rows`,
+      );
     }
     const given = Object.keys(o.perRowS ?? {});
     const profs = [
@@ -155,13 +170,21 @@ export function writeNabResults(
     ];
     const cols = profs.map((p) => {
       const c = o.perRowS![p]!;
-      if (c.length !== n) throw new NabInputError(s.key, 'length-mismatch', `S(t)_${p} has ${c.length} values for ${n} rows`);
+      if (c.length !== n)
+        throw new NabInputError(s.key, 'length-mismatch', `S(t)_${p} has ${c.length} values for ${n} rows`);
       return c;
     });
     const lab = windowLabels(n, s.windows);
-    const lines: string[] = [['timestamp', 'value', 'anomaly_score', 'label', ...profs.map((p) => `S(t)_${p}`)].join(',')];
+    const lines: string[] = [
+      ['timestamp', 'value', 'anomaly_score', 'label', ...profs.map((p) => `S(t)_${p}`)].join(','),
+    ];
     for (let i = 0; i < n; i++) {
-      const f = [s.timestamps[i]!, formatFloat(s.values[i]!), formatFloat(o.anomalyScores[i]!), String(lab[i])];
+      const f = [
+        s.timestamps[i]!,
+        formatFloat(s.values[i]!),
+        formatFloat(o.anomalyScores[i]!),
+        String(lab[i]),
+      ];
       for (const c of cols) f.push(formatFloat(c[i]!));
       lines.push(f.join(','));
     }
@@ -188,7 +211,18 @@ export interface NabScoresRow {
   readonly totalCount: number;
 }
 
-const SCORES_HEADER = ['Detector', 'Profile', 'File', 'Threshold', 'Score', 'TP', 'TN', 'FP', 'FN', 'Total_Count'];
+const SCORES_HEADER = [
+  'Detector',
+  'Profile',
+  'File',
+  'Threshold',
+  'Score',
+  'TP',
+  'TN',
+  'FP',
+  'FN',
+  'Total_Count',
+];
 
 /** Reads a per-file scores CSV; a `Totals` row, if present, is returned apart. */
 export function readNabScoresCsv(file: string): { rows: NabScoresRow[]; totals: NabScoresRow | null } {
@@ -236,7 +270,16 @@ export function writeNabScoresCsv(
   for (const r of rows) {
     const v = [r.score, r.tp, r.tn, r.fp, r.fn, r.totalCount];
     v.forEach((x, i) => (tot[i] += x));
-    lines.push([detector, profile, r.file, formatFloat(r.threshold), formatFloat(r.score), ...v.slice(1).map(String)].join(','));
+    lines.push(
+      [
+        detector,
+        profile,
+        r.file,
+        formatFloat(r.threshold),
+        formatFloat(r.score),
+        ...v.slice(1).map(String),
+      ].join(','),
+    );
   }
   lines.push(['Totals', '', '', '', formatFloat(tot[0]!), ...tot.slice(1).map(String)].join(','));
   mkdirSync(join(resultsDir, detector), { recursive: true });

@@ -86,11 +86,25 @@ export function prepareFile(
 function checkWindows(name: string, n: number, windows: readonly WindowRange[]): void {
   let prevEnd = -1;
   for (const w of windows) {
-    if (!Number.isInteger(w.startRow) || !Number.isInteger(w.endRow) || w.startRow < 0 || w.endRow >= n || w.endRow < w.startRow) {
-      throw new NabInputError(name, 'bad-window', `window rows [${w.startRow}, ${w.endRow}] do not fit ${n} rows`);
+    if (
+      !Number.isInteger(w.startRow) ||
+      !Number.isInteger(w.endRow) ||
+      w.startRow < 0 ||
+      w.endRow >= n ||
+      w.endRow < w.startRow
+    ) {
+      throw new NabInputError(
+        name,
+        'bad-window',
+        `window rows [${w.startRow}, ${w.endRow}] do not fit ${n} rows`,
+      );
     }
     if (w.startRow <= prevEnd) {
-      throw new NabInputError(name, 'bad-window', `window rows [${w.startRow}, ${w.endRow}] overlap or are out of order`);
+      throw new NabInputError(
+        name,
+        'bad-window',
+        `window rows [${w.startRow}, ${w.endRow}] overlap or are out of order`,
+      );
     }
     prevEnd = w.endRow;
   }
@@ -101,7 +115,8 @@ function checkScores(name: string, n: number, scores: ArrayLike<number>): void {
     throw new NabInputError(name, 'length-mismatch', `${scores.length} anomaly scores for ${n} rows`);
   }
   for (let i = 0; i < n; i++) {
-    if (Number.isNaN(scores[i]!)) throw new NabInputError(name, 'bad-argument', `anomaly score of row ${i} is NaN`);
+    if (Number.isNaN(scores[i]!))
+      throw new NabInputError(name, 'bad-argument', `anomaly score of row ${i} is NaN`);
   }
 }
 
@@ -464,7 +479,10 @@ export function scoreCorpus<P extends string>(
     const t = given ?? optimizeThreshold(outputs, cost, opts).threshold;
     const files: PerFileResult[] = outputs.map((f) => ({
       name: f.name,
-      ...scoreFile(f.rows, f.windows, f.scores, cost, t, { name: f.name, ...(opts.probationPercent === undefined ? {} : { probationPercent: opts.probationPercent }) }),
+      ...scoreFile(f.rows, f.windows, f.scores, cost, t, {
+        name: f.name,
+        ...(opts.probationPercent === undefined ? {} : { probationPercent: opts.probationPercent }),
+      }),
     }));
     let raw = 0;
     for (const r of files) raw += r.rawScore;
