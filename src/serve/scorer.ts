@@ -72,9 +72,10 @@ export class OnnxScorer {
   /** Score n events, X row-major n x inputDim (finite values: the featurizer's job). */
   async score(X: Float32Array, n: number): Promise<ScoreBatch> {
     if (this.released) throw new ScorerError('scorer was released', 'OnnxScorer.score');
-    if (!Number.isInteger(n) || n <= 0 || X.length !== n * this.inputDim) {
+    if (!Number.isInteger(n) || n < 0 || X.length !== n * this.inputDim) {
       throw new ScoreInputError(n, this.inputDim, X.length, 'OnnxScorer.score');
     }
+    if (n === 0) return this.empty();
     const feeds = { [INPUT_NAME]: new Tensor('float32', X, [n, this.inputDim]) };
     // Outputs are fresh arrays each call: onnxruntime-node copies them out even into
     // pre-allocated fetches (measured: pre-allocating was no faster), so the caller may keep them.
@@ -98,6 +99,23 @@ export class OnnxScorer {
     };
     if (this.hasRecon) batch.recon = f32(RECON_OUTPUT);
     return batch;
+  }
+
+  private empty(): ScoreBatch {
+    const z = new Float32Array(0);
+    const b: ScoreBatch = {
+      n: 0,
+      K: this.K,
+      D: z,
+      q: z,
+      sMin: z,
+      sQ: z,
+      r: z,
+      v: z,
+      nearest: new Int32Array(0),
+    };
+    if (this.hasRecon) b.recon = z;
+    return b;
   }
 
   /** Free the native session. Later `score` calls throw ScorerError. */

@@ -89,6 +89,16 @@ test('score refuses an input whose length is not n * inputDim', async () => {
   await scorer.release();
 });
 
+test('an empty batch scores to empty arrays without calling the runtime', async () => {
+  const model = randomModel({ seed: 3, decoder: true });
+  const scorer = await OnnxScorer.create(exportScoringModel(model), { intraOpThreads: 1 });
+  const b = await scorer.score(new Float32Array(0), 0);
+  assert.equal(b.n, 0);
+  assert.equal(b.D.length, 0);
+  assert.equal(b.recon?.length, 0);
+  await scorer.release();
+});
+
 test('an unavailable execution provider falls back to the next one and says so', async () => {
   const model = randomModel({ seed: 4 });
   const scorer = await OnnxScorer.create(exportScoringModel(model), {
