@@ -4,6 +4,7 @@
 // The last line of stdout is one JSON object.
 
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BackboneWeights, ScoringModel } from '../src/model/types.js';
 import { exportScoringModel } from '../src/serve/onnx/export.js';
@@ -50,7 +51,12 @@ const model: ScoringModel = {
   prototypes: { K, m, P: randArray(K * m, 2), T: 0.5, distScale: m },
 };
 
-const command = `node --import tsx bench/score.ts ${process.argv.slice(2).join(' ')}`.trim();
+const command = [
+  'node',
+  ...process.execArgv,
+  path.relative(process.cwd(), process.argv[1] ?? 'bench/score.ts'),
+  ...process.argv.slice(2),
+].join(' ');
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
