@@ -1,0 +1,71 @@
+// Typed errors for the stream layer. Callers branch on the class or on `retriable`/`fatal`, never
+// on message text. Each implementation translates its library's errors into these (see
+// confluent.ts, kafkajs.ts); the original stays reachable as `cause`.
+import type { KafkaImpl } from './types.js';
+
+export interface KafkaErrorInfo {
+  /** A stable code: the library's error name/type, e.g. 'ERR__TRANSPORT', 'UNKNOWN_TOPIC_OR_PARTITION'. */
+  code: string;
+  /** Trying the same operation again may succeed. */
+  retriable: boolean;
+  /** The client (e.g. a fenced transactional producer) is unusable: make a new one. */
+  fatal?: boolean;
+  /** For transactions: abort the current transaction, then the producer can go on. */
+  abortable?: boolean;
+  /** What was being done, e.g. 'producer.send', 'consumer.commit'. */
+  op: string;
+  impl?: KafkaImpl;
+  /** The topic, group or other value the operation was about. */
+  subject?: string;
+  cause?: unknown;
+}
+
+export class KafkaError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+  readonly fatal: boolean;
+  readonly abortable: boolean;
+  readonly op: string;
+  readonly impl: KafkaImpl | undefined;
+  readonly subject: string | undefined;
+
+  constructor(message: string, info: KafkaErrorInfo) {
+    super(message, info.cause === undefined ? undefined : { cause: info.cause });
+    this.name = new.target.name;
+    this.code = info.code;
+    this.retriable = info.retriable;
+    this.fatal = info.fatal ?? false;
+    this.abortable = info.abortable ?? false;
+    this.op = info.op;
+    this.impl = info.impl;
+    this.subject = info.subject;
+  }
+}
+
+/** Invalid options or a misuse of the API (e.g. send() on a transactional producer). Never retriable. */
+export class KafkaConfigError extends KafkaError {
+  constructor(message: string, info: Omit<KafkaErrorInfo, 'retriable' | 'code'> & { code?: string }) {
+    super(message, { ...info, code: info.code ?? 'INVALID_CONFIG', retriable: false });
+  }
+}
+
+/** The broker could not be reached or the connection dropped. */
+export class KafkaConnectionError extends KafkaError {}
+
+/** A request or delivery did not complete in time. */
+export class KafkaTimeoutError extends KafkaError {}
+
+/** The broker answered with an error code (unknown topic, not coordinator, authorization...). */
+export class KafkaProtocolError extends KafkaError {}
+
+/** A transaction could not begin, send, add offsets, commit or abort. See `abortable` and `fatal`. */
+export class KafkaTransactionError extends KafkaError {}
+
+export function isKafkaError(e: unknown): e is KafkaError {
+  return e instanceof KafkaError;
+}
+
+export function errorMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  return typeof e === 'string' ? e : JSON.stringify(e);
+}
