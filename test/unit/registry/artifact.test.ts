@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -14,8 +14,13 @@ import { OnnxScorer } from '../../../src/serve/scorer.js';
 import { randomInputs } from '../serve/randomModel.js';
 import { makeParts } from './parts.js';
 
+const roots: string[] = [];
+after(() => Promise.all(roots.map((r) => fs.rm(r, { recursive: true, force: true }))));
+
 async function tmpRoot(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'ddcl-artifact-'));
+  const r = await fs.mkdtemp(path.join(os.tmpdir(), 'ddcl-artifact-'));
+  roots.push(r);
+  return r;
 }
 
 /** One valid artifact, written once; each corruption test works on a copy. */

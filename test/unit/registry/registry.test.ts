@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -7,8 +7,13 @@ import { ArtifactError } from '../../../src/registry/artifact.js';
 import { ModelRegistry, RegistryError } from '../../../src/registry/registry.js';
 import { makeParts } from './parts.js';
 
+const roots: string[] = [];
+after(() => Promise.all(roots.map((r) => fs.rm(r, { recursive: true, force: true }))));
+
 async function registry(): Promise<ModelRegistry> {
-  return new ModelRegistry(await fs.mkdtemp(path.join(os.tmpdir(), 'ddcl-registry-')));
+  const r = await fs.mkdtemp(path.join(os.tmpdir(), 'ddcl-registry-'));
+  roots.push(r);
+  return new ModelRegistry(r);
 }
 
 async function corrupt(reg: ModelRegistry, version: string): Promise<void> {
