@@ -64,3 +64,29 @@ export interface ScoreBatch {
   /** ||x - xhat||^2 / inputDim, when the model has a decoder. */
   recon?: Float32Array;
 }
+
+// ---- Added by the training code (model/ and train/): weights to resume training. ----
+
+/** Which Dual Competitive Layer produces the prototypes (DDCL.md "Forward pass"). */
+export type DclVariant = 'dual-linear' | 'dual-attention';
+
+/**
+ * Parameters of the DCL. dual-linear: P = H^T W with W row-major [n][K] over a fixed window of
+ * n rows. dual-attention: A = softmax over the batch rows of (H U) / tau, P = H^T A, with U
+ * row-major [m][K].
+ */
+export type DclWeights =
+  | { variant: 'dual-linear'; n: number; K: number; W: Float32Array }
+  | { variant: 'dual-attention'; m: number; K: number; U: Float32Array; tau: number };
+
+/** Everything needed to resume training (optimiser state is not kept: Adam restarts). */
+export interface TrainWeights {
+  /** The backbone as trained, before any standardisation was folded in. */
+  backbone: BackboneWeights;
+  /** Decoder h -> xhat, when one was trained. */
+  decoder?: BackboneWeights;
+  dcl: DclWeights;
+  /** Whether the embeddings were standardised over the batch after the last layer. */
+  standardize: boolean;
+  embedNorm: EmbedNorm;
+}
