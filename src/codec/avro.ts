@@ -21,17 +21,12 @@ interface Tap {
 interface Reader {
   _read(tap: Tap): unknown;
 }
-interface CollectionType extends Reader {
-  typeName: string;
-  itemsType?: Reader;
-  valuesType?: Reader;
-}
 
 /**
  * avsc trusts a block count: a corrupt one (say 2^40 items) loops for hours or exhausts memory
  * even though the buffer is 10 bytes long. These readers refuse counts the remaining bytes
- * cannot hold. They are set on the type instance, and avsc copies a reader type's `_read` into
- * its resolvers, so evolved reads are guarded too.
+ * cannot hold. avsc copies a reader type's `_read` into its resolvers, so evolved reads are
+ * guarded too.
  */
 function guardedArrayRead(this: { itemsType: Reader }, tap: Tap): unknown[] {
   const items = this.itemsType;
@@ -76,21 +71,24 @@ function guardedMapRead(this: { valuesType: Reader }, tap: Tap): Record<string, 
   return val;
 }
 
-function guardCollections(type: Type, seen = new Set<Type>()): void {
-  if (seen.has(type)) return;
-  seen.add(type);
-  const t = type as unknown as CollectionType & { fields?: { type: Type }[]; types?: Type[]; underlyingType?: Type };
-  if (t.typeName === 'array') {
-    t._read = guardedArrayRead as (tap: Tap) => unknown;
-    guardCollections(t.itemsType as unknown as Type, seen);
-  } else if (t.typeName === 'map') {
-    t._read = guardedMapRead as (tap: Tap) => unknown;
-    guardCollections(t.valuesType as unknown as Type, seen);
+// avsc freezes its types, so the guarded readers come in through subclasses chosen by typeHook.
+const types = (avsc as unknown as { types: Record<string, new (schema: object, opts: object) => Type> }).types;
+class GuardedArrayType extends types.ArrayType! {}
+(GuardedArrayType.prototype as unknown as Reader)._read = guardedArrayRead as (tap: Tap) => unknown;
+class GuardedMapType extends types.MapType! {}
+(GuardedMapType.prototype as unknown as Reader)._read = guardedMapRead as (tap: Tap) => unknown;
+
+function typeHook(schema: unknown, opts: object): Type | undefined {
+  if (schema && typeof schema === 'object' && !Array.isArray(schema)) {
+    const t = (schema as { type?: unknown }).type;
+    if (t === 'array') return new GuardedArrayType(schema, opts);
+    if (t === 'map') return new GuardedMapType(schema, opts);
   }
-  for (const f of t.fields ?? []) guardCollections(f.type, seen);
-  for (const u of t.types ?? []) guardCollections(u, seen);
-  if (t.underlyingType) guardCollections(t.underlyingType, seen);
+  return undefined;
 }
+
+/** Types built here (guarded); others are rebuilt from their schema. */
+const ours = new WeakSet<Type>();
 
 /**
  * The JSON each Type was parsed from: avsc drops unknown logical types and custom attributes
@@ -101,8 +99,8 @@ const sourceJson = new WeakMap<Type, object>();
 /** Parse a schema into an avsc Type with guarded collection readers. Throws SchemaError. */
 export function parseAvroSchema(schema: AvroSchemaInput): Type {
   if (avsc.Type.isType(schema)) {
-    guardCollections(schema as Type);
-    return schema as Type;
+    if (ours.has(schema as Type)) return schema as Type;
+    schema = schemaJson(schema as Type);
   }
   let json: unknown = schema;
   if (typeof schema === 'string') {
@@ -116,11 +114,11 @@ export function parseAvroSchema(schema: AvroSchemaInput): Type {
   try {
     // Logical types stay their underlying type (timestamp-millis is a number of ms), which is
     // what the featurizer expects and what JSON events carry.
-    type = avsc.Type.forSchema(json as avsc.Schema, { wrapUnions: 'auto' });
+    type = avsc.Type.forSchema(json as avsc.Schema, { wrapUnions: 'auto', typeHook: typeHook as never });
   } catch (e) {
     throw new SchemaError(`invalid Avro schema: ${messageOf(e)}`);
   }
-  guardCollections(type);
+  ours.add(type);
   if (json !== null && typeof json === 'object') sourceJson.set(type, json);
   return type;
 }
