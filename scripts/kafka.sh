@@ -153,6 +153,17 @@ java_cmd() {
     -Dkafka.logs.dir="$LOGDIR" "${jvm[@]}" -cp "$(classpath)" "$@"
 }
 
+# What `kafka-storage.sh random-uuid` prints (16 random bytes, URL-safe base64, no padding, not
+# starting with '-'), without starting a JVM for it.
+cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" != -* && "$id" != AAAAAAAAAAAAAAAAAAAAA* ]] && break
+  done
+  printf '%s' "$id"
+}
+
 format_storage() {
   if [[ -f "$DATA/meta.properties" ]]; then
     log "reusing formatted log folder $DATA"
@@ -160,8 +171,7 @@ format_storage() {
   fi
   rm -rf "$DATA"
   local id
-  id="$(java_cmd kafka.tools.StorageTool random-uuid 2>>"$LOGDIR/format.log" | tail -n 1)"
-  [[ -n "$id" ]] || die "could not generate a cluster id (log: $LOGDIR/format.log)"
+  id="$(cluster_id)"
   if ! java_cmd kafka.tools.StorageTool format -t "$id" -c "$RUN/server.properties" --standalone \
       >>"$LOGDIR/format.log" 2>&1; then
     tail -n 20 "$LOGDIR/format.log" >&2

@@ -1,5 +1,12 @@
 // Helpers both implementations share: record grouping, header normalisation, logging, defaults.
-import type { ConsumedRecord, LogLevel, LogRecord, ProducerRecord, TopicPartition, TopicPartitions } from './types.js';
+import type {
+  ConsumedRecord,
+  LogLevel,
+  LogRecord,
+  ProducerRecord,
+  TopicPartition,
+  TopicPartitions,
+} from './types.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 500;
 /** How long the broker may hold an empty fetch (librdkafka's default; kafkajs' is 5 s). */

@@ -5,7 +5,16 @@
 // from 'js.consumer.max.batch.size'; heartbeats are librdkafka's own.
 import { createRequire } from 'node:module';
 import type { KafkaJS as CK } from '@confluentinc/kafka-javascript';
-import { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_WAIT_MS, byTopic, defaultLog, groupByTopic, makeLog, normaliseHeaders, toRecordExtra } from './common.js';
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_MAX_WAIT_MS,
+  byTopic,
+  defaultLog,
+  groupByTopic,
+  makeLog,
+  normaliseHeaders,
+  toRecordExtra,
+} from './common.js';
 import {
   KafkaConfigError,
   KafkaConnectionError,
@@ -44,7 +53,9 @@ let codeNames: Map<number, string> | undefined;
 
 function lib(): ConfluentKafkaJS {
   if (!loaded) {
-    const mod = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as { KafkaJS: ConfluentKafkaJS };
+    const mod = createRequire(import.meta.url)('@confluentinc/kafka-javascript') as {
+      KafkaJS: ConfluentKafkaJS;
+    };
     loaded = mod.KafkaJS;
   }
   return loaded;
@@ -56,14 +67,26 @@ function codeName(code: number | undefined): string {
   if (code === undefined) return 'ERR_UNKNOWN';
   if (!codeNames) {
     codeNames = new Map();
-    for (const [name, n] of Object.entries(lib().ErrorCodes as Record<string, number>)) codeNames.set(n, name);
+    for (const [name, n] of Object.entries(lib().ErrorCodes as Record<string, number>))
+      codeNames.set(n, name);
   }
   return codeNames.get(code) ?? `ERR_${code}`;
 }
 
 // librdkafka retries these internally; when one still surfaces, the operation may succeed later.
-const CONNECTION = new Set(['ERR__TRANSPORT', 'ERR__ALL_BROKERS_DOWN', 'ERR__RESOLVE', 'ERR_NETWORK_EXCEPTION', 'ERR__DESTROY']);
-const TIMEOUT = new Set(['ERR__TIMED_OUT', 'ERR__MSG_TIMED_OUT', 'ERR_REQUEST_TIMED_OUT', 'ERR__TIMED_OUT_QUEUE']);
+const CONNECTION = new Set([
+  'ERR__TRANSPORT',
+  'ERR__ALL_BROKERS_DOWN',
+  'ERR__RESOLVE',
+  'ERR_NETWORK_EXCEPTION',
+  'ERR__DESTROY',
+]);
+const TIMEOUT = new Set([
+  'ERR__TIMED_OUT',
+  'ERR__MSG_TIMED_OUT',
+  'ERR_REQUEST_TIMED_OUT',
+  'ERR__TIMED_OUT_QUEUE',
+]);
 const RETRIABLE = new Set([
   ...CONNECTION,
   ...TIMEOUT,
@@ -101,7 +124,11 @@ export function fromConfluentError(e: unknown, op: string, subject?: string): Ka
   const base = { op, impl: IMPL, subject, cause: e };
   if (err.name === 'KafkaJSAggregateError' && Array.isArray(err.errors) && err.errors.length > 0) {
     const first = fromConfluentError(err.errors[0], op, subject);
-    return new (first.constructor as typeof KafkaError)(message, { ...base, code: first.code, retriable: first.retriable });
+    return new (first.constructor as typeof KafkaError)(message, {
+      ...base,
+      code: first.code,
+      retriable: first.retriable,
+    });
   }
   const code = codeName(err.code);
   const retriable = err.retriable === true || RETRIABLE.has(code);
@@ -129,7 +156,12 @@ function makeLogger(sink: (r: LogRecord) => void, namespace?: string): CK.Logger
   const at =
     (level: LogRecord['level']) =>
     (message: string, extra?: object): void =>
-      sink({ level, message, ...(namespace && { namespace }), ...(extra && { extra: toRecordExtra(extra) }) });
+      sink({
+        level,
+        message,
+        ...(namespace && { namespace }),
+        ...(extra && { extra: toRecordExtra(extra) }),
+      });
   return {
     info: at('info'),
     warn: at('warn'),
@@ -204,7 +236,10 @@ class ConfluentProducer implements Producer {
   /** librdkafka allows one transaction at a time per producer: later callers queue behind it. */
   private txChain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly p: CK.Producer, transactional: boolean) {
+  constructor(
+    private readonly p: CK.Producer,
+    transactional: boolean,
+  ) {
     this.transactional = transactional;
   }
 
@@ -316,7 +351,11 @@ class ConfluentConsumer implements Consumer {
 
   async run(options: RunOptions): Promise<void> {
     if (this.running) {
-      throw new KafkaConfigError('run() was already called', { op: 'consumer.run', impl: IMPL, subject: this.groupId });
+      throw new KafkaConfigError('run() was already called', {
+        op: 'consumer.run',
+        impl: IMPL,
+        subject: this.groupId,
+      });
     }
     this.running = true;
     this.onRebalance = options.onRebalance;
@@ -350,7 +389,10 @@ class ConfluentConsumer implements Consumer {
     if (offsets.length === 0) return;
     await wrap(
       'consumer.commit',
-      () => this.native.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))),
+      () =>
+        this.native.commitOffsets(
+          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        ),
       this.groupId,
     );
   }
@@ -372,7 +414,9 @@ class ConfluentConsumer implements Consumer {
   }
 
   paused(): TopicPartition[] {
-    return this.native.paused().flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
+    return this.native
+      .paused()
+      .flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition })));
   }
 
   assignment(): TopicPartition[] {
@@ -414,7 +458,11 @@ class ConfluentAdmin implements Admin {
 
   async deleteTopics(topics: string[], options?: { timeoutMs?: number }): Promise<void> {
     if (topics.length === 0) return;
-    await wrap('admin.deleteTopics', () => this.a.deleteTopics({ topics, timeout: options?.timeoutMs ?? 10000 }), topics.join(','));
+    await wrap(
+      'admin.deleteTopics',
+      () => this.a.deleteTopics({ topics, timeout: options?.timeoutMs ?? 10000 }),
+      topics.join(','),
+    );
   }
 
   listTopics(): Promise<string[]> {
@@ -423,10 +471,15 @@ class ConfluentAdmin implements Admin {
 
   async fetchOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]> {
     const res = await wrap('admin.fetchOffsets', () => this.a.fetchOffsets({ groupId, topics }), groupId);
-    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+    return res.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })),
+    );
   }
 
-  async fetchTopicOffsets(topic: string, isolationLevel: IsolationLevel = 'read_committed'): Promise<PartitionWatermarks[]> {
+  async fetchTopicOffsets(
+    topic: string,
+    isolationLevel: IsolationLevel = 'read_committed',
+  ): Promise<PartitionWatermarks[]> {
     const { IsolationLevel: IL } = lib();
     const res = await wrap(
       'admin.fetchTopicOffsets',
@@ -436,12 +489,20 @@ class ConfluentAdmin implements Admin {
         }),
       topic,
     );
-    return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high })).sort((x, y) => x.partition - y.partition);
+    return res
+      .map((p) => ({ partition: p.partition, low: p.low, high: p.high }))
+      .sort((x, y) => x.partition - y.partition);
   }
 
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<TopicPartitionOffset[]> {
-    const res = await wrap('admin.fetchTopicOffsetsByTimestamp', () => this.a.fetchTopicOffsetsByTimestamp(topic, timestamp), topic);
-    return res.map((p) => ({ topic, partition: p.partition, offset: p.offset })).sort((x, y) => x.partition - y.partition);
+    const res = await wrap(
+      'admin.fetchTopicOffsetsByTimestamp',
+      () => this.a.fetchTopicOffsetsByTimestamp(topic, timestamp),
+      topic,
+    );
+    return res
+      .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
+      .sort((x, y) => x.partition - y.partition);
   }
 
   async disconnect(): Promise<void> {
@@ -502,21 +563,25 @@ export class ConfluentClient implements KafkaClient {
       readUncommitted: (options.isolationLevel ?? 'read_committed') === 'read_uncommitted',
       allowAutoTopicCreation: true,
       ...(classic && options.sessionTimeoutMs !== undefined && { sessionTimeout: options.sessionTimeoutMs }),
-      ...(classic && options.heartbeatIntervalMs !== undefined && { heartbeatInterval: options.heartbeatIntervalMs }),
+      ...(classic &&
+        options.heartbeatIntervalMs !== undefined && { heartbeatInterval: options.heartbeatIntervalMs }),
       ...(options.maxPollIntervalMs !== undefined && { rebalanceTimeout: options.maxPollIntervalMs }),
       maxWaitTimeInMs: options.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_MS,
     };
-    let wrapper: ConfluentConsumer | undefined;
+    // rebalance_cb must be in the constructor config; the wrapper it calls exists only after.
+    const holder: { consumer?: ConfluentConsumer } = {};
     const cfg: CK.ConsumerConstructorConfig = {
       kafkaJS,
       'js.consumer.max.batch.size': Math.max(1, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE),
       ...(!classic && { 'group.protocol': 'consumer' as const }),
-      rebalance_cb: (err: RebalanceError, assignment: TopicPartition[]) => wrapper?.handleRebalance(err, assignment),
+      rebalance_cb: (err: RebalanceError, assignment: TopicPartition[]) =>
+        holder.consumer?.handleRebalance(err, assignment),
     };
     const c = this.client().consumer(cfg);
-    wrapper = new ConfluentConsumer(c, options.groupId);
+    const consumer = new ConfluentConsumer(c, options.groupId);
+    holder.consumer = consumer;
     await wrap('consumer.connect', () => c.connect(), options.groupId);
-    return wrapper;
+    return consumer;
   }
 
   async admin(): Promise<Admin> {

@@ -82,15 +82,25 @@ export function fromKafkajsError(e: unknown, op: string, subject?: string): Kafk
       retriable: first.retriable,
     });
   }
-  if (innerName === 'KafkaJSConnectionError' || innerName === 'KafkaJSConnectionClosedError' ||
-      innerName === 'KafkaJSNoBrokerAvailableError' || innerName === 'KafkaJSBrokerNotFound') {
+  if (
+    innerName === 'KafkaJSConnectionError' ||
+    innerName === 'KafkaJSConnectionClosedError' ||
+    innerName === 'KafkaJSNoBrokerAvailableError' ||
+    innerName === 'KafkaJSBrokerNotFound'
+  ) {
     return new KafkaConnectionError(message, { ...base, code: innerName, retriable: true });
   }
-  if (innerName === 'KafkaJSRequestTimeoutError' || innerName === 'KafkaJSTimeout' || innerName === 'KafkaJSLockTimeout') {
+  if (
+    innerName === 'KafkaJSRequestTimeoutError' ||
+    innerName === 'KafkaJSTimeout' ||
+    innerName === 'KafkaJSLockTimeout'
+  ) {
     return new KafkaTimeoutError(message, { ...base, code: innerName, retriable: true });
   }
   if (inner.type) {
-    const fatal = inner.type === 'INVALID_PRODUCER_EPOCH' || inner.type === 'PRODUCER_FENCED' ||
+    const fatal =
+      inner.type === 'INVALID_PRODUCER_EPOCH' ||
+      inner.type === 'PRODUCER_FENCED' ||
       inner.type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED';
     const Cls = op.startsWith('transaction') ? KafkaTransactionError : KafkaProtocolError;
     return new Cls(message, {
@@ -101,8 +111,11 @@ export function fromKafkajsError(e: unknown, op: string, subject?: string): Kafk
       abortable: Cls === KafkaTransactionError && !fatal,
     });
   }
-  if (innerName === 'KafkaJSNonRetriableError' || innerName === 'KafkaJSInvariantViolation' ||
-      innerName === 'KafkaJSNotImplemented') {
+  if (
+    innerName === 'KafkaJSNonRetriableError' ||
+    innerName === 'KafkaJSInvariantViolation' ||
+    innerName === 'KafkaJSNotImplemented'
+  ) {
     return new KafkaError(message, { ...base, code: innerName, retriable: false });
   }
   return new KafkaError(message, { ...base, code: innerName, retriable: inner.retriable === true });
@@ -197,7 +210,10 @@ function toOffsets(offsets: TopicPartitionOffset[]): K.TopicOffsets[] {
 
 class KafkajsProducer implements Producer {
   readonly transactional: boolean;
-  constructor(private readonly p: K.Producer, transactional: boolean) {
+  constructor(
+    private readonly p: K.Producer,
+    transactional: boolean,
+  ) {
     this.transactional = transactional;
   }
 
@@ -210,7 +226,9 @@ class KafkajsProducer implements Producer {
       });
     }
     if (records.length === 0) return;
-    await wrap('producer.send', () => this.p.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }));
+    await wrap('producer.send', () =>
+      this.p.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }),
+    );
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -224,7 +242,9 @@ class KafkajsProducer implements Producer {
     const handle: Transaction = {
       send: async (records) => {
         if (records.length === 0) return;
-        await wrap('transaction.send', () => tx.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }));
+        await wrap('transaction.send', () =>
+          tx.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }),
+        );
       },
       sendOffsets: async ({ consumer, offsets }) => {
         if (!(consumer instanceof KafkajsConsumer)) {
@@ -296,7 +316,11 @@ class KafkajsConsumer implements Consumer {
 
   async run(options: RunOptions): Promise<void> {
     if (this.running) {
-      throw new KafkaConfigError('run() was already called', { op: 'consumer.run', impl: IMPL, subject: this.groupId });
+      throw new KafkaConfigError('run() was already called', {
+        op: 'consumer.run',
+        impl: IMPL,
+        subject: this.groupId,
+      });
     }
     this.running = true;
     const { events } = this.c;
@@ -307,17 +331,22 @@ class KafkajsConsumer implements Consumer {
           for (const partition of parts) next.push({ topic, partition });
         }
         this.assigned = next;
-        void Promise.resolve(options.onRebalance?.({ type: 'assign', partitions: next })).catch(() => undefined);
+        void Promise.resolve(options.onRebalance?.({ type: 'assign', partitions: next })).catch(
+          () => undefined,
+        );
       }),
       this.c.on(events.REBALANCING, () => {
         const prev = this.assigned;
         this.assigned = [];
         if (prev.length) {
-          void Promise.resolve(options.onRebalance?.({ type: 'revoke', partitions: prev })).catch(() => undefined);
+          void Promise.resolve(options.onRebalance?.({ type: 'revoke', partitions: prev })).catch(
+            () => undefined,
+          );
         }
       }),
       this.c.on(events.CRASH, (ev) => {
-        if (!ev.payload.restart) options.onCrash?.(fromKafkajsError(ev.payload.error, 'consumer.run', this.groupId));
+        if (!ev.payload.restart)
+          options.onCrash?.(fromKafkajsError(ev.payload.error, 'consumer.run', this.groupId));
       }),
     );
     const maxBatch = Math.max(1, this.opts.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
@@ -361,7 +390,10 @@ class KafkajsConsumer implements Consumer {
     if (offsets.length === 0) return;
     await wrap(
       'consumer.commit',
-      () => this.c.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset }))),
+      () =>
+        this.c.commitOffsets(
+          offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })),
+        ),
       this.groupId,
     );
   }
@@ -423,7 +455,11 @@ class KafkajsAdmin implements Admin {
     if (topics.length === 0) return;
     await wrap(
       'admin.deleteTopics',
-      () => this.a.deleteTopics({ topics, ...(options?.timeoutMs !== undefined && { timeout: options.timeoutMs }) }),
+      () =>
+        this.a.deleteTopics({
+          topics,
+          ...(options?.timeoutMs !== undefined && { timeout: options.timeoutMs }),
+        }),
       topics.join(','),
     );
   }
@@ -434,18 +470,28 @@ class KafkajsAdmin implements Admin {
 
   async fetchOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]> {
     const res = await wrap('admin.fetchOffsets', () => this.a.fetchOffsets({ groupId, topics }), groupId);
-    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+    return res.flatMap((t) =>
+      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })),
+    );
   }
 
   async fetchTopicOffsets(topic: string): Promise<PartitionWatermarks[]> {
     // kafkajs' admin always lists offsets read_committed.
     const res = await wrap('admin.fetchTopicOffsets', () => this.a.fetchTopicOffsets(topic), topic);
-    return res.map((p) => ({ partition: p.partition, low: p.low, high: p.high })).sort((x, y) => x.partition - y.partition);
+    return res
+      .map((p) => ({ partition: p.partition, low: p.low, high: p.high }))
+      .sort((x, y) => x.partition - y.partition);
   }
 
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<TopicPartitionOffset[]> {
-    const res = await wrap('admin.fetchTopicOffsetsByTimestamp', () => this.a.fetchTopicOffsetsByTimestamp(topic, timestamp), topic);
-    return res.map((p) => ({ topic, partition: p.partition, offset: p.offset })).sort((x, y) => x.partition - y.partition);
+    const res = await wrap(
+      'admin.fetchTopicOffsetsByTimestamp',
+      () => this.a.fetchTopicOffsetsByTimestamp(topic, timestamp),
+      topic,
+    );
+    return res
+      .map((p) => ({ topic, partition: p.partition, offset: p.offset }))
+      .sort((x, y) => x.partition - y.partition);
   }
 
   async disconnect(): Promise<void> {

@@ -1,6 +1,8 @@
 // Shared helpers for tests against the real broker (scripts/kafka.sh, or KAFKA_BROKERS).
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type {
@@ -24,7 +26,13 @@ export function impls(): KafkaImpl[] {
 }
 
 export function clientConfig(impl: KafkaImpl, extra: Partial<KafkaClientConfig> = {}): KafkaClientConfig {
-  return { impl, brokers: brokers(), clientId: `ddcl-test-${impl}`, logLevel: (process.env.KAFKA_LOG_LEVEL as KafkaClientConfig['logLevel']) ?? 'nothing', ...extra };
+  return {
+    impl,
+    brokers: brokers(),
+    clientId: `ddcl-test-${impl}`,
+    logLevel: (process.env.KAFKA_LOG_LEVEL as KafkaClientConfig['logLevel']) ?? 'nothing',
+    ...extra,
+  };
 }
 
 /** A name no other test (or earlier run) used: `<prefix>-<time>-<random>`. */
@@ -48,36 +56,60 @@ export async function waitFor(
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const script = join(root, 'scripts', 'kafka.sh');
-
-/** Whether this process may stop and start the broker: only the local, script-managed one. */
-export function canRestartBroker(): boolean {
-  if (process.env.KAFKA_BROKERS && process.env.KAFKA_BROKERS !== '127.0.0.1:19092') return false;
-  const r = spawnSync('bash', [script, 'status'], { encoding: 'utf8' });
-  return r.status === 0 && /^up: Kafka/.test(r.stdout);
+// The repository root: the nearest folder above with scripts/kafka.sh (this file also runs compiled, from dist/).
+function findScript(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'scripts', 'kafka.sh');
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('scripts/kafka.sh not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
 }
+const script = findScript();
+const run = promisify(execFile);
 
-function kafkaSh(...args: string[]): void {
-  const r = spawnSync('bash', [script, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`scripts/kafka.sh ${args.join(' ')} failed: ${r.stderr}`);
+/**
+ * A broker of our own, run by scripts/kafka.sh on `port` (controller on port+1), separate from the
+ * shared test broker, for tests that stop and start it. Async, so clients keep running meanwhile.
+ */
+export class LocalBroker {
+  constructor(readonly port: number) {}
+
+  get brokers(): string[] {
+    return [`127.0.0.1:${this.port}`];
+  }
+
+  private async sh(...args: string[]): Promise<string> {
+    try {
+      const r = await run('bash', [script, ...args], {
+        env: { ...process.env, KAFKA_PORT: String(this.port), KAFKA_CONTROLLER_PORT: String(this.port + 1) },
+      });
+      return r.stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(
+        `scripts/kafka.sh ${args.join(' ')} (port ${this.port}) failed: ${err.stderr ?? err.message}`,
+      );
+    }
+  }
+
+  /** Starts it (reusing kept data); resolves once it answers. */
+  async start(): Promise<void> {
+    await this.sh('start');
+  }
+
+  /** Stops it; keepData keeps topics, offsets and transaction state for the next start. */
+  async stop(options: { keepData?: boolean } = {}): Promise<void> {
+    await this.sh('stop', ...(options.keepData ? ['--keep-data'] : []));
+  }
+
+  async restart(): Promise<void> {
+    await this.stop({ keepData: true });
+    await this.start();
+  }
 }
-
-/** Stops the local broker keeping its data (topics, offsets, transactions). */
-export function stopBroker(): void {
-  kafkaSh('stop', '--keep-data');
-}
-
-export function startBroker(): void {
-  kafkaSh('start');
-}
-
-/** Stops the local broker, keeping its data, and starts it again; resolves when it answers. */
-export function restartBroker(): void {
-  stopBroker();
-  startBroker();
-}
-
 
 export interface DrainOptions extends Partial<ConsumerOptions> {
   topic: string;
@@ -102,7 +134,11 @@ export async function drain(client: KafkaClient, o: DrainOptions): Promise<Consu
         seen.push(...batch.records);
       },
     });
-    await waitFor(`${expect} records on ${topic} (have ${seen.length})`, () => seen.length >= expect, timeoutMs);
+    await waitFor(
+      `${expect} records on ${topic} (have ${seen.length})`,
+      () => seen.length >= expect,
+      timeoutMs,
+    );
     await sleep(settleMs);
   } finally {
     await consumer.disconnect();

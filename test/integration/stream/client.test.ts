@@ -57,7 +57,10 @@ for (const impl of impls()) {
       // send() resolved: every record is acknowledged, so the high watermarks already count them.
       const marks = await admin.fetchTopicOffsets(topic);
       assert.equal(marks.length, 3);
-      assert.equal(marks.reduce((s, m) => s + Number(m.high), 0), N);
+      assert.equal(
+        marks.reduce((s, m) => s + Number(m.high), 0),
+        N,
+      );
 
       const seen = await drain(client, { topic, expect: N, maxBatchSize: 50, settleMs: 500 });
       assert.equal(seen.length, N);
@@ -98,7 +101,11 @@ for (const impl of impls()) {
       const producer = await client.producer({ idempotent: false });
       await producer.send(Array.from({ length: 120 }, (_, i) => ({ topic, value: Buffer.from(String(i)) })));
       await producer.disconnect();
-      const consumer = await client.consumer({ groupId: uniqueName('mb'), fromBeginning: true, maxBatchSize: 16 });
+      const consumer = await client.consumer({
+        groupId: uniqueName('mb'),
+        fromBeginning: true,
+        maxBatchSize: 16,
+      });
       const sizes: number[] = [];
       const values: string[] = [];
       try {
@@ -114,64 +121,75 @@ for (const impl of impls()) {
         await consumer.disconnect();
       }
       assert.ok(Math.max(...sizes) <= 16, `batch sizes ${sizes.join(',')}`);
-      assert.deepEqual(values, Array.from({ length: 120 }, (_, i) => String(i)));
-    });
-
-    it('resumes a group from its committed offsets after a consumer restart, without re-delivery', { timeout: TIMEOUT }, async () => {
-      const topic = uniqueName(`commit-${impl}`);
-      const groupId = uniqueName(`g-${impl}`);
-      await admin.createTopics([{ topic, numPartitions: 3 }]);
-      const N = 90;
-      const LIMIT = 45;
-      const producer = await client.producer();
-      await producer.send(
-        Array.from({ length: N }, (_, i) => ({ topic, key: `k${i}`, value: Buffer.from(String(i)) })),
+      assert.deepEqual(
+        values,
+        Array.from({ length: 120 }, (_, i) => String(i)),
       );
-      await producer.disconnect();
-
-      // First member: processes LIMIT records, committing after each micro-batch, then leaves.
-      const first = await client.consumer({ groupId, fromBeginning: true, maxBatchSize: 7 });
-      const processed: ConsumedRecord[] = [];
-      const committed = new Map<number, string>();
-      const assigned: number[] = [];
-      await first.subscribe([topic]);
-      await first.run({
-        onRebalance: (ev) => {
-          if (ev.type === 'assign') assigned.push(...ev.partitions.map((p) => p.partition));
-        },
-        eachBatch: async (b) => {
-          const room = LIMIT - processed.length;
-          if (room <= 0) return; // not processed, so not committed
-          const done = b.records.slice(0, room);
-          processed.push(...done);
-          const offset = nextOffset(done[done.length - 1]!);
-          await first.commit([{ topic: b.topic, partition: b.partition, offset }]);
-          committed.set(b.partition, offset);
-        },
-      });
-      await waitFor('the first member to process its share', () => processed.length >= LIMIT);
-      await sleep(200);
-      assert.deepEqual([...new Set(assigned)].sort(), [0, 1, 2], 'the rebalance callback saw the assignment');
-      await first.disconnect();
-
-      const stored = await admin.fetchOffsets(groupId, [topic]);
-      for (const s of stored) {
-        assert.equal(s.offset, committed.get(s.partition) ?? '-1', `partition ${s.partition}`);
-      }
-
-      // Second member, same group: gets exactly what was not committed.
-      const rest = await drain(client, { topic, groupId, expect: N - LIMIT, settleMs: 1500 });
-      const key = (r: ConsumedRecord) => `${r.partition}:${r.offset}`;
-      const firstKeys = new Set(processed.map(key));
-      const restKeys = new Set(rest.map(key));
-      assert.equal(rest.length, N - LIMIT, 'no record delivered twice to the second member');
-      assert.equal(restKeys.size, N - LIMIT);
-      for (const k of restKeys) assert.ok(!firstKeys.has(k), `${k} was committed yet delivered again`);
-      for (const r of rest) {
-        const c = committed.get(r.partition);
-        if (c !== undefined) assert.ok(BigInt(r.offset) >= BigInt(c));
-      }
     });
+
+    it(
+      'resumes a group from its committed offsets after a consumer restart, without re-delivery',
+      { timeout: TIMEOUT },
+      async () => {
+        const topic = uniqueName(`commit-${impl}`);
+        const groupId = uniqueName(`g-${impl}`);
+        await admin.createTopics([{ topic, numPartitions: 3 }]);
+        const N = 90;
+        const LIMIT = 45;
+        const producer = await client.producer();
+        await producer.send(
+          Array.from({ length: N }, (_, i) => ({ topic, key: `k${i}`, value: Buffer.from(String(i)) })),
+        );
+        await producer.disconnect();
+
+        // First member: processes LIMIT records, committing after each micro-batch, then leaves.
+        const first = await client.consumer({ groupId, fromBeginning: true, maxBatchSize: 7 });
+        const processed: ConsumedRecord[] = [];
+        const committed = new Map<number, string>();
+        const assigned: number[] = [];
+        await first.subscribe([topic]);
+        await first.run({
+          onRebalance: (ev) => {
+            if (ev.type === 'assign') assigned.push(...ev.partitions.map((p) => p.partition));
+          },
+          eachBatch: async (b) => {
+            const room = LIMIT - processed.length;
+            if (room <= 0) return; // not processed, so not committed
+            const done = b.records.slice(0, room);
+            processed.push(...done);
+            const offset = nextOffset(done[done.length - 1]!);
+            await first.commit([{ topic: b.topic, partition: b.partition, offset }]);
+            committed.set(b.partition, offset);
+          },
+        });
+        await waitFor('the first member to process its share', () => processed.length >= LIMIT);
+        await sleep(200);
+        assert.deepEqual(
+          [...new Set(assigned)].sort(),
+          [0, 1, 2],
+          'the rebalance callback saw the assignment',
+        );
+        await first.disconnect();
+
+        const stored = await admin.fetchOffsets(groupId, [topic]);
+        for (const s of stored) {
+          assert.equal(s.offset, committed.get(s.partition) ?? '-1', `partition ${s.partition}`);
+        }
+
+        // Second member, same group: gets exactly what was not committed.
+        const rest = await drain(client, { topic, groupId, expect: N - LIMIT, settleMs: 1500 });
+        const key = (r: ConsumedRecord) => `${r.partition}:${r.offset}`;
+        const firstKeys = new Set(processed.map(key));
+        const restKeys = new Set(rest.map(key));
+        assert.equal(rest.length, N - LIMIT, 'no record delivered twice to the second member');
+        assert.equal(restKeys.size, N - LIMIT);
+        for (const k of restKeys) assert.ok(!firstKeys.has(k), `${k} was committed yet delivered again`);
+        for (const r of rest) {
+          const c = committed.get(r.partition);
+          if (c !== undefined) assert.ok(BigInt(r.offset) >= BigInt(c));
+        }
+      },
+    );
 
     it('pauses and resumes a partition', { timeout: TIMEOUT }, async () => {
       const topic = uniqueName(`pause-${impl}`);
@@ -191,93 +209,129 @@ for (const impl of impls()) {
         assert.deepEqual(consumer.assignment(), [{ topic, partition: 0 }]);
         consumer.pause([{ topic, partitions: [0] }]);
         assert.deepEqual(consumer.paused(), [{ topic, partition: 0 }]);
-        await producer.send(Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(String(10 + i)) })));
+        await producer.send(
+          Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(String(10 + i)) })),
+        );
         await sleep(1500);
         assert.equal(got.length, 10, 'nothing delivered while paused');
         consumer.resume([{ topic, partitions: [0] }]);
         assert.deepEqual(consumer.paused(), []);
         await waitFor('the 5 produced while paused', () => got.length >= 15);
-        assert.deepEqual(got, Array.from({ length: 15 }, (_, i) => String(i)));
+        assert.deepEqual(
+          got,
+          Array.from({ length: 15 }, (_, i) => String(i)),
+        );
       } finally {
         await consumer.disconnect();
         await producer.disconnect();
       }
     });
 
-    it('commits a consume-transform-produce transaction exactly once; an aborted one stays invisible', { timeout: TIMEOUT }, async () => {
-      const input = uniqueName(`tx-in-${impl}`);
-      const output = uniqueName(`tx-out-${impl}`);
-      const groupId = uniqueName(`tx-g-${impl}`);
-      await admin.createTopics([
-        { topic: input, numPartitions: 2 },
-        { topic: output, numPartitions: 2 },
-      ]);
-      const N = 40;
-      const plain = await client.producer();
-      await plain.send(Array.from({ length: N }, (_, i) => ({ topic: input, key: `k${i}`, value: Buffer.from(String(i)) })));
-      await plain.disconnect();
+    it(
+      'commits a consume-transform-produce transaction exactly once; an aborted one stays invisible',
+      { timeout: TIMEOUT },
+      async () => {
+        const input = uniqueName(`tx-in-${impl}`);
+        const output = uniqueName(`tx-out-${impl}`);
+        const groupId = uniqueName(`tx-g-${impl}`);
+        await admin.createTopics([
+          { topic: input, numPartitions: 2 },
+          { topic: output, numPartitions: 2 },
+        ]);
+        const N = 40;
+        const plain = await client.producer();
+        await plain.send(
+          Array.from({ length: N }, (_, i) => ({
+            topic: input,
+            key: `k${i}`,
+            value: Buffer.from(String(i)),
+          })),
+        );
+        await plain.disconnect();
 
-      const txProducer = await client.producer({ transactionalId: uniqueName(`txid-${impl}`) });
-      await assert.rejects(txProducer.send([{ topic: output, value: null }]), KafkaConfigError);
-      const consumer = await client.consumer({ groupId, fromBeginning: true, isolationLevel: 'read_committed', maxBatchSize: 8 });
-      let committedRecords = 0;
-      let abortedRecords = 0;
-      try {
-        await consumer.subscribe([input]);
-        await consumer.run({
-          eachBatch: async (b) => {
-            const abortThisOne = abortedRecords === 0; // the very first batch is aborted once
-            const outs = b.records.map((r) => ({
-              topic: output,
-              key: r.key,
-              value: r.value,
-              headers: { src: `${r.partition}:${r.offset}` },
-            }));
-            const offsets: TopicPartitionOffset[] = [
-              { topic: b.topic, partition: b.partition, offset: nextOffset(b.records[b.records.length - 1]!) },
-            ];
-            try {
-              await txProducer.transaction(async (tx) => {
-                await tx.send(outs);
-                await tx.sendOffsets({ consumer, offsets });
-                if (abortThisOne) throw new DeliberateAbort('test abort');
-              });
-              committedRecords += outs.length;
-            } catch (e) {
-              if (!(e instanceof DeliberateAbort)) throw e;
-              abortedRecords += outs.length;
-              // The aborted batch must be processed again: go back to its first record.
-              consumer.seek({ topic: b.topic, partition: b.partition, offset: b.records[0]!.offset });
-            }
-          },
+        const txProducer = await client.producer({ transactionalId: uniqueName(`txid-${impl}`) });
+        await assert.rejects(txProducer.send([{ topic: output, value: null }]), KafkaConfigError);
+        const consumer = await client.consumer({
+          groupId,
+          fromBeginning: true,
+          isolationLevel: 'read_committed',
+          maxBatchSize: 8,
         });
-        await waitFor(`all ${N} input records transformed (have ${committedRecords})`, () => committedRecords >= N);
-      } finally {
-        await consumer.disconnect();
-        await txProducer.disconnect();
-      }
-      assert.equal(committedRecords, N);
-      assert.ok(abortedRecords > 0);
+        let committedRecords = 0;
+        let abortedRecords = 0;
+        try {
+          await consumer.subscribe([input]);
+          await consumer.run({
+            eachBatch: async (b) => {
+              const abortThisOne = abortedRecords === 0; // the very first batch is aborted once
+              const outs = b.records.map((r) => ({
+                topic: output,
+                key: r.key,
+                value: r.value,
+                headers: { src: `${r.partition}:${r.offset}` },
+              }));
+              const offsets: TopicPartitionOffset[] = [
+                {
+                  topic: b.topic,
+                  partition: b.partition,
+                  offset: nextOffset(b.records[b.records.length - 1]!),
+                },
+              ];
+              try {
+                await txProducer.transaction(async (tx) => {
+                  await tx.send(outs);
+                  await tx.sendOffsets({ consumer, offsets });
+                  if (abortThisOne) throw new DeliberateAbort('test abort');
+                });
+                committedRecords += outs.length;
+              } catch (e) {
+                if (!(e instanceof DeliberateAbort)) throw e;
+                abortedRecords += outs.length;
+                // The aborted batch must be processed again: go back to its first record.
+                consumer.seek({ topic: b.topic, partition: b.partition, offset: b.records[0]!.offset });
+              }
+            },
+          });
+          await waitFor(
+            `all ${N} input records transformed (have ${committedRecords})`,
+            () => committedRecords >= N,
+          );
+        } finally {
+          await consumer.disconnect();
+          await txProducer.disconnect();
+        }
+        assert.equal(committedRecords, N);
+        assert.ok(abortedRecords > 0);
 
-      // The group's offsets were committed by the transactions, not by the consumer.
-      const stored = await admin.fetchOffsets(groupId, [input]);
-      const marks = await admin.fetchTopicOffsets(input);
-      for (const m of marks) {
-        assert.equal(stored.find((s) => s.partition === m.partition)?.offset, m.high, `partition ${m.partition}`);
-      }
+        // The group's offsets were committed by the transactions, not by the consumer.
+        const stored = await admin.fetchOffsets(groupId, [input]);
+        const marks = await admin.fetchTopicOffsets(input);
+        for (const m of marks) {
+          assert.equal(
+            stored.find((s) => s.partition === m.partition)?.offset,
+            m.high,
+            `partition ${m.partition}`,
+          );
+        }
 
-      const committedView = await drain(client, { topic: output, expect: N, isolationLevel: 'read_committed', settleMs: 1500 });
-      const srcs = committedView.map((r) => r.headers.src!.toString());
-      assert.equal(committedView.length, N, 'read_committed sees each transformed record once');
-      assert.equal(new Set(srcs).size, N);
-      const dirtyView = await drain(client, {
-        topic: output,
-        expect: N + abortedRecords,
-        isolationLevel: 'read_uncommitted',
-        settleMs: 500,
-      });
-      assert.equal(dirtyView.length, N + abortedRecords, 'the aborted records were written, then aborted');
-    });
+        const committedView = await drain(client, {
+          topic: output,
+          expect: N,
+          isolationLevel: 'read_committed',
+          settleMs: 1500,
+        });
+        const srcs = committedView.map((r) => r.headers.src!.toString());
+        assert.equal(committedView.length, N, 'read_committed sees each transformed record once');
+        assert.equal(new Set(srcs).size, N);
+        const dirtyView = await drain(client, {
+          topic: output,
+          expect: N + abortedRecords,
+          isolationLevel: 'read_uncommitted',
+          settleMs: 500,
+        });
+        assert.equal(dirtyView.length, N + abortedRecords, 'the aborted records were written, then aborted');
+      },
+    );
 
     it('keeps an aborted transaction from read_committed consumers', { timeout: TIMEOUT }, async () => {
       const topic = uniqueName(`abort-${impl}`);
@@ -286,20 +340,29 @@ for (const impl of impls()) {
       try {
         await assert.rejects(
           producer.transaction(async (tx) => {
-            await tx.send(Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(`aborted-${i}`) })));
+            await tx.send(
+              Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(`aborted-${i}`) })),
+            );
             throw new DeliberateAbort('no');
           }),
           DeliberateAbort,
         );
         const r = await producer.transaction(async (tx) => {
-          await tx.send(Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(`committed-${i}`) })));
+          await tx.send(
+            Array.from({ length: 5 }, (_, i) => ({ topic, value: Buffer.from(`committed-${i}`) })),
+          );
           return 'done';
         });
         assert.equal(r, 'done');
       } finally {
         await producer.disconnect();
       }
-      const seen = await drain(client, { topic, expect: 5, isolationLevel: 'read_committed', settleMs: 1000 });
+      const seen = await drain(client, {
+        topic,
+        expect: 5,
+        isolationLevel: 'read_committed',
+        settleMs: 1000,
+      });
       assert.deepEqual(
         seen.map((s) => s.value!.toString()),
         Array.from({ length: 5 }, (_, i) => `committed-${i}`),
@@ -312,7 +375,11 @@ for (const impl of impls()) {
         await admin.createTopics([{ topic, numPartitions: 1, config: { 'cleanup.policy': 'compact' } }]),
         true,
       );
-      assert.equal(await admin.createTopics([{ topic, numPartitions: 1 }]), false, 'a second create reports it existed');
+      assert.equal(
+        await admin.createTopics([{ topic, numPartitions: 1 }]),
+        false,
+        'a second create reports it existed',
+      );
       await admin.deleteTopics([topic]);
       await waitFor('deletion', async () => !(await admin.listTopics()).includes(topic), 15000, 200);
     });
