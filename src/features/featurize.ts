@@ -269,7 +269,7 @@ export class Featurizer {
     const center = st.center;
     const inv = 1 / st.scale;
     const clip = f.clip ?? DEFAULT_CLIP;
-    const strict = f.missing === 'error';
+    const strict = missingPolicy(f) === 'error';
     const inf = f.infinity ?? 'clip';
     const fillRaw = f.fill === undefined ? center : f.log1p ? slog1p(f.fill) : f.fill;
     const fill = Math.max(-clip, Math.min(clip, (fillRaw - center) * inv));
@@ -368,7 +368,7 @@ export class Featurizer {
   private missingWriter(f: Exclude<FieldSpec, { kind: 'ignore' }>, indCol: number): Op {
     const path = f.path;
     const get = makeGetter(path);
-    if (f.missing === 'error') {
+    if (missingPolicy(f) === 'error') {
       return (rec) => {
         throw new FeaturizeError('missing', path, get(rec), 'required value is missing');
       };
@@ -383,8 +383,13 @@ export class Featurizer {
 /** Shared across readers; set by a scaled reader that imputed, consumed by its writer at once. */
 const imputed = { flag: false };
 
+/** Unless stated, a missing value is refused, except where an indicator was asked for. */
+export function missingPolicy(f: Exclude<FieldSpec, { kind: 'ignore' }>): 'impute' | 'error' {
+  return f.missing ?? (f.indicator === true ? 'impute' : 'error');
+}
+
 function indicatorOf(f: Exclude<FieldSpec, { kind: 'ignore' }>): boolean {
-  return f.indicator === true && f.missing !== 'error';
+  return f.indicator === true && missingPolicy(f) !== 'error';
 }
 
 function shingleNames(f: ShingleField): string[] {

@@ -12,7 +12,10 @@ interface FieldBase {
   path: string;
   /** Column name prefix; defaults to the path. */
   name?: string;
-  /** Default 'error' for required fields, 'impute' for nullable ones. */
+  /**
+   * Default 'error' ('impute' when `indicator` is set); deriveSpecFromAvro sets 'error' for
+   * required fields and 'impute' with an indicator for nullable ones.
+   */
   missing?: MissingPolicy;
   /** Add a `<name>#missing` column, 1 when the value was imputed. */
   indicator?: boolean;
