@@ -30,7 +30,10 @@ const n = 4096;
 const d = 32;
 const rng = new Rng(0);
 const centres = Array.from({ length: 8 * d }, () => 3 * rng.normal());
-const X = Float32Array.from({ length: n * d }, (_, t) => centres[((Math.floor(t / d) % 8) * d) + (t % d)]! + rng.normal());
+const X = Float32Array.from(
+  { length: n * d },
+  (_, t) => centres[(Math.floor(t / d) % 8) * d + (t % d)]! + rng.normal(),
+);
 const rates: number[] = [];
 for (let r = 0; r < runs; r++) {
   const res = await trainDDCL(X, n, d, { epochs, seed: r });
@@ -46,7 +49,11 @@ function stepMs(builtin: boolean, reps: number): number {
   const times: number[] = [];
   for (let i = 0; i < reps + 2; i++) {
     const t0 = performance.now();
-    const cost = adam.minimize(() => tf.mean(tf.square(net.apply(x, builtin))) as tf.Scalar, true, net.trainable());
+    const cost = adam.minimize(
+      () => tf.mean(tf.square(net.apply(x, builtin))) as tf.Scalar,
+      true,
+      net.trainable(),
+    );
     cost!.dataSync();
     cost!.dispose();
     if (i >= 2) times.push(performance.now() - t0); // two warm-up steps
@@ -61,21 +68,44 @@ const builtin = stepMs(true, 7);
 
 const out = {
   command: `node --import tsx bench/train.ts --runs ${runs} --epochs ${epochs}`,
-  machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, backend: engine.backend, simd },
+  machine: {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    node: process.version,
+    backend: engine.backend,
+    simd,
+  },
   default_model: {
     rows: n,
     d,
     epochs,
-    config: { widths: defaultTrainConfig.widths, m: defaultTrainConfig.m, K: defaultTrainConfig.K, variant: defaultTrainConfig.variant, batchSize: defaultTrainConfig.batchSize },
+    config: {
+      widths: defaultTrainConfig.widths,
+      m: defaultTrainConfig.m,
+      K: defaultTrainConfig.K,
+      variant: defaultTrainConfig.variant,
+      batchSize: defaultTrainConfig.batchSize,
+    },
     samples_per_s_median: Math.round(median(rates)),
     samples_per_s_runs: rates.map(Math.round),
   },
-  mlp_64_256_256_32_step_ms: { rows: 4096, custom_dense: +custom.toFixed(1), builtin_dense: +builtin.toFixed(1), ratio: +(builtin / custom).toFixed(2) },
+  mlp_64_256_256_32_step_ms: {
+    rows: 4096,
+    custom_dense: +custom.toFixed(1),
+    builtin_dense: +builtin.toFixed(1),
+    ratio: +(builtin / custom).toFixed(2),
+  },
 };
 if (json) console.log(JSON.stringify(out));
 else {
   console.log(`$ ${out.command}`);
-  console.log(`machine: ${out.machine.cpu} x${out.machine.cores}, node ${out.machine.node}, tfjs backend ${out.machine.backend}${simd ? ' (SIMD)' : ''}`);
-  console.log(`default model (${n} x ${d}, ${epochs} epochs, median of ${runs}): ${out.default_model.samples_per_s_median} samples/s  [${out.default_model.samples_per_s_runs.join(', ')}]`);
-  console.log(`64-256-256-32 MLP step on 4096 rows: custom dense ${out.mlp_64_256_256_32_step_ms.custom_dense} ms, built-in ${out.mlp_64_256_256_32_step_ms.builtin_dense} ms, ratio ${out.mlp_64_256_256_32_step_ms.ratio}x`);
+  console.log(
+    `machine: ${out.machine.cpu} x${out.machine.cores}, node ${out.machine.node}, tfjs backend ${out.machine.backend}${simd ? ' (SIMD)' : ''}`,
+  );
+  console.log(
+    `default model (${n} x ${d}, ${epochs} epochs, median of ${runs}): ${out.default_model.samples_per_s_median} samples/s  [${out.default_model.samples_per_s_runs.join(', ')}]`,
+  );
+  console.log(
+    `64-256-256-32 MLP step on 4096 rows: custom dense ${out.mlp_64_256_256_32_step_ms.custom_dense} ms, built-in ${out.mlp_64_256_256_32_step_ms.builtin_dense} ms, ratio ${out.mlp_64_256_256_32_step_ms.ratio}x`,
+  );
 }

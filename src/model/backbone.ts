@@ -79,12 +79,20 @@ export class Mlp {
       const lim = Math.sqrt((3 * gain) / nin);
       const W = new Float32Array(nin * nout);
       for (let i = 0; i < W.length; i++) W[i] = (2 * rng.next() - 1) * lim;
-      layers.push(Mlp.makeLayer(W, new Float32Array(nout), nin, nout, l === sizes.length - 2 && !opts.lastBias));
+      layers.push(
+        Mlp.makeLayer(W, new Float32Array(nout), nin, nout, l === sizes.length - 2 && !opts.lastBias),
+      );
     }
     return new Mlp(layers, activation, opts.lastBias ?? false);
   }
 
-  private static makeLayer(W: Float32Array, b: Float32Array, nin: number, nout: number, frozenBias: boolean): Layer {
+  private static makeLayer(
+    W: Float32Array,
+    b: Float32Array,
+    nin: number,
+    nout: number,
+    frozenBias: boolean,
+  ): Layer {
     return {
       W: tf.variable(tf.tensor2d(W, [nin, nout]), true),
       b: tf.variable(tf.tensor1d(b), !frozenBias),
@@ -95,7 +103,8 @@ export class Mlp {
     const layers = w.layers.map((L, i) => {
       if (L.W.length !== L.in * L.out) throw new ShapeError(`layer ${i} W`, L.in * L.out, L.W.length);
       if (L.b.length !== L.out) throw new ShapeError(`layer ${i} b`, L.out, L.b.length);
-      if (i > 0 && L.in !== w.layers[i - 1]!.out) throw new ShapeError(`layer ${i} in`, w.layers[i - 1]!.out, L.in);
+      if (i > 0 && L.in !== w.layers[i - 1]!.out)
+        throw new ShapeError(`layer ${i} in`, w.layers[i - 1]!.out, L.in);
       return Mlp.makeLayer(L.W, L.b, L.in, L.out, i === w.layers.length - 1 && !lastBias);
     });
     if (layers.length === 0) throw new ShapeError('backbone layers', '>= 1', 0);
@@ -163,7 +172,11 @@ export function mirrorSizes(encoderSizes: number[]): number[] {
  * Folds an affine map h = (z - mean) / std applied after the last layer into that layer's W, b,
  * so that scoring needs no extra op: W'_{:,j} = W_{:,j} / std_j, b'_j = (b_j - mean_j) / std_j.
  */
-export function foldStandardisation(w: BackboneWeights, mean: Float32Array, std: Float32Array): BackboneWeights {
+export function foldStandardisation(
+  w: BackboneWeights,
+  mean: Float32Array,
+  std: Float32Array,
+): BackboneWeights {
   const last = w.layers[w.layers.length - 1]!;
   if (mean.length !== last.out) throw new ShapeError('fold mean', last.out, mean.length);
   if (std.length !== last.out) throw new ShapeError('fold std', last.out, std.length);
@@ -173,5 +186,8 @@ export function foldStandardisation(w: BackboneWeights, mean: Float32Array, std:
     for (let j = 0; j < last.out; j++) W[i * last.out + j] = last.W[i * last.out + j]! / std[j]!;
   }
   for (let j = 0; j < last.out; j++) b[j] = (last.b[j]! - mean[j]!) / std[j]!;
-  return { activation: w.activation, layers: [...w.layers.slice(0, -1), { in: last.in, out: last.out, W, b }] };
+  return {
+    activation: w.activation,
+    layers: [...w.layers.slice(0, -1), { in: last.in, out: last.out, W, b }],
+  };
 }

@@ -36,7 +36,8 @@ export class DualLinear implements Dcl {
    */
   static init(n: number, rows: ArrayLike<number>, noise: number, seed: number): DualLinear {
     const K = rows.length;
-    if (new Set(Array.from(rows)).size !== K) throw new ConfigError('dcl rows', Array.from(rows), 'rows must be distinct');
+    if (new Set(Array.from(rows)).size !== K)
+      throw new ConfigError('dcl rows', Array.from(rows), 'rows must be distinct');
     const rng = new Rng(seed);
     const W = new Float32Array(n * K);
     for (let i = 0; i < W.length; i++) W[i] = noise * rng.normal();
@@ -70,7 +71,8 @@ export class DualLinear implements Dcl {
   }
 
   prototypes(H: tf.Tensor2D): tf.Tensor2D {
-    if (H.shape[0] !== this.n) throw new ShapeError('dual-linear batch rows (fixed window)', this.n, H.shape[0]);
+    if (H.shape[0] !== this.n)
+      throw new ShapeError('dual-linear batch rows (fixed window)', this.n, H.shape[0]);
     return matMul(tf.transpose(this.W), H);
   }
 
@@ -110,16 +112,33 @@ export class DualAttention implements Dcl {
    * Column k of U points at the embedding of a distinct data point (length `scale`), so attention
    * k starts concentrated around that point and the first prototypes are distinct.
    */
-  static init(H: Float32Array, m: number, rows: ArrayLike<number>, scale: number, tau: number, noise: number, seed: number): DualAttention {
+  static init(
+    H: Float32Array,
+    m: number,
+    rows: ArrayLike<number>,
+    scale: number,
+    tau: number,
+    noise: number,
+    seed: number,
+  ): DualAttention {
     const K = rows.length;
-    if (new Set(Array.from(rows)).size !== K) throw new ConfigError('dcl rows', Array.from(rows), 'rows must be distinct');
+    if (new Set(Array.from(rows)).size !== K)
+      throw new ConfigError('dcl rows', Array.from(rows), 'rows must be distinct');
     const C = new Float32Array(K * m);
     for (let k = 0; k < K; k++) C.set(H.subarray(rows[k]! * m, (rows[k]! + 1) * m), k * m);
     return DualAttention.fromDirections(C, m, K, scale, tau, noise, seed);
   }
 
   /** Column k of U = `scale` times the unit direction of row k of C (K x m), e.g. k-means centroids. */
-  static fromDirections(C: ArrayLike<number>, m: number, K: number, scale: number, tau: number, noise: number, seed: number): DualAttention {
+  static fromDirections(
+    C: ArrayLike<number>,
+    m: number,
+    K: number,
+    scale: number,
+    tau: number,
+    noise: number,
+    seed: number,
+  ): DualAttention {
     if (C.length !== K * m) throw new ShapeError('dual-attention directions', K * m, C.length);
     const rng = new Rng(seed);
     const U = new Float32Array(m * K);
@@ -148,7 +167,13 @@ export class DualAttention implements Dcl {
   }
 
   toWeights(): DclWeights {
-    return { variant: 'dual-attention', m: this.m, K: this.K, U: this.U.dataSync().slice() as Float32Array, tau: this.tau };
+    return {
+      variant: 'dual-attention',
+      m: this.m,
+      K: this.K,
+      U: this.U.dataSync().slice() as Float32Array,
+      tau: this.tau,
+    };
   }
 
   dispose(): void {
@@ -157,5 +182,7 @@ export class DualAttention implements Dcl {
 }
 
 export function dclFromWeights(w: DclWeights): Dcl {
-  return w.variant === 'dual-linear' ? new DualLinear(w.n, w.K, w.W) : new DualAttention(w.m, w.K, w.U, w.tau);
+  return w.variant === 'dual-linear'
+    ? new DualLinear(w.n, w.K, w.W)
+    : new DualAttention(w.m, w.K, w.U, w.tau);
 }

@@ -70,7 +70,15 @@ export function kmeansPlusPlus(X: Rows, n: number, d: number, K: number, rng: Rn
   return seeds;
 }
 
-function assign(X: Rows, n: number, d: number, C: Float64Array, K: number, labels: Int32Array, dmin: Float64Array): number {
+function assign(
+  X: Rows,
+  n: number,
+  d: number,
+  C: Float64Array,
+  K: number,
+  labels: Int32Array,
+  dmin: Float64Array,
+): number {
   let inertia = 0;
   for (let i = 0; i < n; i++) {
     let best = Infinity;
@@ -89,7 +97,15 @@ function assign(X: Rows, n: number, d: number, C: Float64Array, K: number, label
   return inertia;
 }
 
-function lloyd(X: Rows, n: number, d: number, K: number, seeds: Int32Array, maxIter: number, tolAbs: number): KMeansResult {
+function lloyd(
+  X: Rows,
+  n: number,
+  d: number,
+  K: number,
+  seeds: Int32Array,
+  maxIter: number,
+  tolAbs: number,
+): KMeansResult {
   const C = new Float64Array(K * d);
   for (let k = 0; k < K; k++) for (let j = 0; j < d; j++) C[k * d + j] = X[seeds[k]! * d + j]!;
   const labels = new Int32Array(n);
@@ -128,11 +144,18 @@ function lloyd(X: Rows, n: number, d: number, K: number, seeds: Int32Array, maxI
 }
 
 /** Lloyd's k-means with k-means++ seeding, best of `nInit` seeded restarts. */
-export function kmeans(X: Rows, n: number, d: number, K: number, opts: Partial<KMeansOptions> = {}): KMeansResult {
+export function kmeans(
+  X: Rows,
+  n: number,
+  d: number,
+  K: number,
+  opts: Partial<KMeansOptions> = {},
+): KMeansResult {
   const o: KMeansOptions = { nInit: 10, maxIter: 300, tol: 1e-4, seed: 0, ...opts };
   if (X.length !== n * d) throw new ShapeError('kmeans X', n * d, X.length);
   if (!Number.isInteger(K) || K < 1) throw new ConfigError('K', K, 'must be a positive integer');
-  if (!Number.isInteger(o.nInit) || o.nInit < 1) throw new ConfigError('nInit', o.nInit, 'must be a positive integer');
+  if (!Number.isInteger(o.nInit) || o.nInit < 1)
+    throw new ConfigError('nInit', o.nInit, 'must be a positive integer');
   // sklearn's tolerance is relative to the data's mean variance.
   let meanVar = 0;
   for (let j = 0; j < d; j++) {

@@ -88,8 +88,13 @@ export interface DdclOptions {
  * DCL learns from L_q with q and H detached (the VQ split: prototypes still move, but no gradient
  * crosses between them and the backbone, and none flows through q).
  */
-export function ddclTerms(H: tf.Tensor2D, dcl: (H: tf.Tensor2D) => tf.Tensor2D, opts: DdclOptions): DdclTerms {
-  if (!(opts.T > 0) || !Number.isFinite(opts.T)) throw new ConfigError('T', opts.T, 'temperature must be finite and > 0');
+export function ddclTerms(
+  H: tf.Tensor2D,
+  dcl: (H: tf.Tensor2D) => tf.Tensor2D,
+  opts: DdclOptions,
+): DdclTerms {
+  if (!(opts.T > 0) || !Number.isFinite(opts.T))
+    throw new ConfigError('T', opts.T, 'temperature must be finite and > 0');
   const P = dcl(H);
   const D = sqDistances(H, P);
   const scale = distanceScale(D, opts.distNorm, H.shape[1]);
@@ -123,7 +128,10 @@ export function ddclTerms(H: tf.Tensor2D, dcl: (H: tf.Tensor2D) => tf.Tensor2D, 
 }
 
 /** Standardise each column over the batch: (Z - mean) / sqrt(var + eps). */
-export function standardise(Z: tf.Tensor2D, eps: number): { H: tf.Tensor2D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function standardise(
+  Z: tf.Tensor2D,
+  eps: number,
+): { H: tf.Tensor2D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const { mean, variance } = tf.moments(Z, 0);
   const H = tf.div(tf.sub(Z, mean), tf.sqrt(tf.add(variance, eps))) as tf.Tensor2D;
   return { H, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };

@@ -10,7 +10,13 @@ export interface RefTerms {
 }
 
 /** D_ik = ||h_i - p_k||^2. */
-export function refDistances(H: Float64Array, P: Float64Array, n: number, m: number, K: number): Float64Array {
+export function refDistances(
+  H: Float64Array,
+  P: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+): Float64Array {
   const D = new Float64Array(n * K);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < K; k++) {
@@ -36,7 +42,14 @@ export function refSoftAssign(D: Float64Array, n: number, K: number, T: number):
 }
 
 /** L_q, L_OLS and V, each computed from its own definition (not one from the others). */
-export function refTerms(H: Float64Array, P: Float64Array, n: number, m: number, K: number, T: number): RefTerms {
+export function refTerms(
+  H: Float64Array,
+  P: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+  T: number,
+): RefTerms {
   const D = refDistances(H, P, n, m, K);
   const q = refSoftAssign(D, n, K, T);
   let Lq = 0;
@@ -60,7 +73,13 @@ export function refTerms(H: Float64Array, P: Float64Array, n: number, m: number,
 }
 
 /** P = W^T H (rows) for the dual-linear layer, W n x K. */
-export function refDualLinear(H: Float64Array, W: Float64Array, n: number, m: number, K: number): Float64Array {
+export function refDualLinear(
+  H: Float64Array,
+  W: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+): Float64Array {
   const P = new Float64Array(K * m);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < K; k++) {
@@ -74,7 +93,14 @@ export function refDualLinear(H: Float64Array, W: Float64Array, n: number, m: nu
 /**
  * G_ik = dL_q/dD_ik = (1/n) q_ik (1 - (D_ik - dbar_i)/T); with `stopgrad` (q constant) G = q/n.
  */
-export function refG(D: Float64Array, q: Float64Array, n: number, K: number, T: number, stopgrad = false): Float64Array {
+export function refG(
+  D: Float64Array,
+  q: Float64Array,
+  n: number,
+  K: number,
+  T: number,
+  stopgrad = false,
+): Float64Array {
   const G = new Float64Array(n * K);
   for (let i = 0; i < n; i++) {
     let dbar = 0;
@@ -88,7 +114,14 @@ export function refG(D: Float64Array, q: Float64Array, n: number, K: number, T: 
 }
 
 /** dL/dP (rows, K x m) = 2 (diag(sum_i G_ik) P - G^T H): DDCL.md's 2 (P diag(.) - H^T G), transposed. */
-export function refGradP(H: Float64Array, P: Float64Array, G: Float64Array, n: number, m: number, K: number): Float64Array {
+export function refGradP(
+  H: Float64Array,
+  P: Float64Array,
+  G: Float64Array,
+  n: number,
+  m: number,
+  K: number,
+): Float64Array {
   const g = new Float64Array(K * m);
   for (let k = 0; k < K; k++) {
     let col = 0;

@@ -29,7 +29,9 @@ function forward(w: BackboneWeights, x: tf.Tensor2D): tf.Tensor2D {
 export function embedTf(model: ScoringModel, x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {
     const z = forward(model.backbone, x);
-    return model.embedNorm === 'l2' ? (tf.div(z, tf.sqrt(tf.add(tf.sum(tf.square(z), 1, true), L2_EPS))) as tf.Tensor2D) : z;
+    return model.embedNorm === 'l2'
+      ? (tf.div(z, tf.sqrt(tf.add(tf.sum(tf.square(z), 1, true), L2_EPS))) as tf.Tensor2D)
+      : z;
   });
 }
 
@@ -42,7 +44,8 @@ export function scoreTf(model: ScoringModel, X: Float32Array, n: number): ScoreB
   const d = model.inputDim;
   if (X.length !== n * d) throw new ShapeError('score X', n * d, X.length);
   const { K, m } = model.prototypes;
-  if (model.prototypes.P.length !== K * m) throw new ShapeError('prototypes P', K * m, model.prototypes.P.length);
+  if (model.prototypes.P.length !== K * m)
+    throw new ShapeError('prototypes P', K * m, model.prototypes.P.length);
   const out: Record<string, tf.Tensor> = tf.tidy(() => {
     const x = tf.tensor2d(X, [n, d]);
     const h = embedTf(model, x);

@@ -118,15 +118,22 @@ export const defaultTrainConfig: Readonly<TrainConfig> = Object.freeze({
 }) as TrainConfig;
 
 export function resolveConfig(cfg: Partial<TrainConfig>): TrainConfig {
-  const c: TrainConfig = { ...defaultTrainConfig, ...cfg, temperature: { ...defaultTrainConfig.temperature, ...cfg.temperature } };
+  const c: TrainConfig = {
+    ...defaultTrainConfig,
+    ...cfg,
+    temperature: { ...defaultTrainConfig.temperature, ...cfg.temperature },
+  };
   const posInt = (f: keyof TrainConfig, v: unknown, min = 1): void => {
-    if (!Number.isInteger(v) || (v as number) < min) throw new ConfigError(f, v, `must be an integer >= ${min}`);
+    if (!Number.isInteger(v) || (v as number) < min)
+      throw new ConfigError(f, v, `must be an integer >= ${min}`);
   };
   const pos = (f: string, v: unknown): void => {
-    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new ConfigError(f, v, 'must be a finite number > 0');
+    if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v))
+      throw new ConfigError(f, v, 'must be a finite number > 0');
   };
   const nonNeg = (f: string, v: unknown): void => {
-    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)) throw new ConfigError(f, v, 'must be a finite number >= 0');
+    if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
+      throw new ConfigError(f, v, 'must be a finite number >= 0');
   };
   posInt('m', c.m);
   posInt('K', c.K, 2);
@@ -150,9 +157,12 @@ export function resolveConfig(cfg: Partial<TrainConfig>): TrainConfig {
   pos('attentionTau', c.attentionTau);
   pos('attentionInitScale', c.attentionInitScale);
   nonNeg('dclInitNoise', c.dclInitNoise);
-  if (!['points', 'kmeans'].includes(c.dclInit)) throw new ConfigError('dclInit', c.dclInit, "must be 'points' or 'kmeans'");
-  if (!['dual-linear', 'dual-attention'].includes(c.variant)) throw new ConfigError('variant', c.variant, 'unknown DCL variant');
-  if (!['lq', 'ols', 'stopgrad'].includes(c.objective)) throw new ConfigError('objective', c.objective, 'unknown objective');
+  if (!['points', 'kmeans'].includes(c.dclInit))
+    throw new ConfigError('dclInit', c.dclInit, "must be 'points' or 'kmeans'");
+  if (!['dual-linear', 'dual-attention'].includes(c.variant))
+    throw new ConfigError('variant', c.variant, 'unknown DCL variant');
+  if (!['lq', 'ols', 'stopgrad'].includes(c.objective))
+    throw new ConfigError('objective', c.objective, 'unknown objective');
   return c;
 }
 

@@ -72,12 +72,18 @@ export async function trainDeepCluster(
 ): Promise<DeepClusterResult> {
   const c: DeepClusterConfig = { ...defaultDeepClusterConfig, ...cfg };
   checkFinite(X, n, d);
-  if (!Number.isInteger(c.K) || c.K < 2 || c.K > n) throw new ConfigError('K', c.K, `must be an integer in [2, ${n}]`);
-  if (!Number.isInteger(c.epochs) || c.epochs < 0) throw new ConfigError('epochs', c.epochs, 'must be an integer >= 0');
+  if (!Number.isInteger(c.K) || c.K < 2 || c.K > n)
+    throw new ConfigError('K', c.K, `must be an integer in [2, ${n}]`);
+  if (!Number.isInteger(c.epochs) || c.epochs < 0)
+    throw new ConfigError('epochs', c.epochs, 'must be an integer >= 0');
   const engine = await initEngine(c.engine);
   const t0 = performance.now();
   const rng = new Rng(c.seed);
-  const backbone = Mlp.create({ sizes: [d, ...c.widths, c.m], activation: c.activation, seed: rng.int(2 ** 31) });
+  const backbone = Mlp.create({
+    sizes: [d, ...c.widths, c.m],
+    activation: c.activation,
+    seed: rng.int(2 ** 31),
+  });
   const Xt = tf.tensor2d(X, [n, d]);
   const opt = tf.train.adam(c.lr);
   const embed = (x: tf.Tensor2D): tf.Tensor2D => {
@@ -105,7 +111,12 @@ export async function trainDeepCluster(
       const weight = Float32Array.from(labels, (l) => n / (c.K * count[l]!));
       // A fresh head every epoch: the cluster ids are arbitrary between epochs.
       const lim = Math.sqrt(3 / c.m);
-      const Wh = tf.variable(tf.tensor2d(Float32Array.from({ length: c.m * c.K }, () => (2 * rng.next() - 1) * lim), [c.m, c.K]));
+      const Wh = tf.variable(
+        tf.tensor2d(
+          Float32Array.from({ length: c.m * c.K }, () => (2 * rng.next() - 1) * lim),
+          [c.m, c.K],
+        ),
+      );
       const bh = tf.variable(tf.zeros([c.K]) as tf.Tensor1D);
       const headOpt = tf.train.adam(c.lr);
       const vars = backbone.trainable();
@@ -119,7 +130,13 @@ export async function trainDeepCluster(
           const it = tf.tensor1d(idx, 'int32');
           return [
             tf.gather(Xt, it) as tf.Tensor2D,
-            tf.oneHot(tf.tensor1d(Int32Array.from(idx, (i) => labels[i]!), 'int32'), c.K) as tf.Tensor2D,
+            tf.oneHot(
+              tf.tensor1d(
+                Int32Array.from(idx, (i) => labels[i]!),
+                'int32',
+              ),
+              c.K,
+            ) as tf.Tensor2D,
             tf.tensor1d(Float32Array.from(idx, (i) => weight[i]!)),
           ];
         });

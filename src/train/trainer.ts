@@ -21,7 +21,13 @@ import { matMul } from '../model/dense.js';
 import { kmeans, kmeansPlusPlus } from '../model/kmeans.js';
 import { Rng } from '../model/rng.js';
 import { embedTf, scoreTf } from '../model/score.js';
-import { CollapsedStartError, ConfigError, NonFiniteInputError, ShapeError, TrainingDivergedError } from '../model/errors.js';
+import {
+  CollapsedStartError,
+  ConfigError,
+  NonFiniteInputError,
+  ShapeError,
+  TrainingDivergedError,
+} from '../model/errors.js';
 import {
   dclLearningRate,
   resolveConfig,
@@ -58,7 +64,20 @@ function lowerMedian(v: Float32Array): number {
 }
 
 // Names of the per-step metric vector, in order.
-const METRICS = ['loss', 'Lq', 'Lols', 'V', 'identityGap', 'recon', 'usage', 'confidence', 'separation', 'meanMaxQ', 'forceNorm', 'embedVar'] as const;
+const METRICS = [
+  'loss',
+  'Lq',
+  'Lols',
+  'V',
+  'identityGap',
+  'recon',
+  'usage',
+  'confidence',
+  'separation',
+  'meanMaxQ',
+  'forceNorm',
+  'embedVar',
+] as const;
 
 interface Parts {
   backbone: Mlp;
@@ -89,7 +108,9 @@ export async function trainDDCL(
   const useDecoder = c.pretrainEpochs > 0 || c.lambda > 0 || c.resume?.decoder !== undefined;
 
   const parts: Parts = {
-    backbone: c.resume ? Mlp.fromWeights(c.resume.backbone, c.lastBias) : Mlp.create({ sizes, activation: c.activation, lastBias: c.lastBias, seed: seed() }),
+    backbone: c.resume
+      ? Mlp.fromWeights(c.resume.backbone, c.lastBias)
+      : Mlp.create({ sizes, activation: c.activation, lastBias: c.lastBias, seed: seed() }),
     decoder: null,
     dcl: null,
   };
@@ -103,7 +124,12 @@ export async function trainDDCL(
     if (useDecoder) {
       parts.decoder = c.resume?.decoder
         ? Mlp.fromWeights(c.resume.decoder)
-        : Mlp.create({ sizes: mirrorSizes(backbone.sizes), activation: c.activation, lastBias: true, seed: decSeed });
+        : Mlp.create({
+            sizes: mirrorSizes(backbone.sizes),
+            activation: c.activation,
+            lastBias: true,
+            seed: decSeed,
+          });
     }
     const decoder = parts.decoder;
 
@@ -114,7 +140,8 @@ export async function trainDDCL(
       if (c.embedNorm === 'l2') h = l2Normalise(h);
       return h;
     };
-    const gather = (idx: Int32Array): tf.Tensor2D => tf.tidy(() => tf.gather(Xt, tf.tensor1d(idx, 'int32')) as tf.Tensor2D);
+    const gather = (idx: Int32Array): tf.Tensor2D =>
+      tf.tidy(() => tf.gather(Xt, tf.tensor1d(idx, 'int32')) as tf.Tensor2D);
 
     // ---- Autoencoder pretraining ----
     const pretrainHistory: PretrainMetrics[] = [];
@@ -134,7 +161,8 @@ export async function trainDDCL(
         const vals = Array.from(tf.tidy(() => tf.stack(losses).dataSync()));
         losses.forEach((l) => l.dispose());
         const recon = vals.reduce((a, b) => a + b, 0) / vals.length;
-        if (!Number.isFinite(recon)) throw new TrainingDivergedError(-(c.pretrainEpochs - e), 'pretrain recon', recon);
+        if (!Number.isFinite(recon))
+          throw new TrainingDivergedError(-(c.pretrainEpochs - e), 'pretrain recon', recon);
         pretrainHistory.push({ epoch: e, recon, seconds: (performance.now() - te) / 1000 });
       }
     }
@@ -144,8 +172,10 @@ export async function trainDDCL(
     if (c.resume) {
       parts.dcl = dclFromWeights(c.resume.dcl);
       if (parts.dcl.K !== c.K) throw new ShapeError('resume DCL K', c.K, parts.dcl.K);
-      if (c.resume.dcl.variant !== c.variant) throw new ConfigError('variant', c.variant, `resume weights are ${c.resume.dcl.variant}`);
-      if (c.resume.dcl.variant === 'dual-linear' && c.resume.dcl.n !== n) throw new ShapeError('resume dual-linear window n', n, c.resume.dcl.n);
+      if (c.resume.dcl.variant !== c.variant)
+        throw new ConfigError('variant', c.variant, `resume weights are ${c.resume.dcl.variant}`);
+      if (c.resume.dcl.variant === 'dual-linear' && c.resume.dcl.n !== n)
+        throw new ShapeError('resume dual-linear window n', n, c.resume.dcl.n);
     } else {
       const H0 = trainingEmbeddings(embed, Xt, n);
       if (c.dclInit === 'kmeans') {
@@ -153,13 +183,29 @@ export async function trainDDCL(
         parts.dcl =
           c.variant === 'dual-linear'
             ? DualLinear.fromLabels(km.labels, c.K, c.dclInitNoise, noiseSeed)
-            : DualAttention.fromDirections(km.centroids, m, c.K, c.attentionInitScale, c.attentionTau, c.dclInitNoise, noiseSeed);
+            : DualAttention.fromDirections(
+                km.centroids,
+                m,
+                c.K,
+                c.attentionInitScale,
+                c.attentionTau,
+                c.dclInitNoise,
+                noiseSeed,
+              );
       } else {
         const rows = kmeansPlusPlus(H0, n, m, c.K, rng);
         parts.dcl =
           c.variant === 'dual-linear'
             ? DualLinear.init(n, rows, c.dclInitNoise, noiseSeed)
-            : DualAttention.init(H0, m, rows, c.attentionInitScale, c.attentionTau, c.dclInitNoise, noiseSeed);
+            : DualAttention.init(
+                H0,
+                m,
+                rows,
+                c.attentionInitScale,
+                c.attentionTau,
+                c.dclInitNoise,
+                noiseSeed,
+              );
       }
     }
     const dcl = parts.dcl;
@@ -170,11 +216,16 @@ export async function trainDDCL(
       const T0 = temperatureAt(0, c.epochs, c.temperature);
       const first = fullWindow ? Xt : gather(batchesOf(new Rng(c.seed).permutation(n), c.batchSize)[0]!);
       const [V, Lq, mq] = tf.tidy(() => {
-        const t = ddclTerms(embed(first), (H) => dcl.prototypes(H), { T: T0, distNorm: c.distNorm, objective: 'lq' });
+        const t = ddclTerms(embed(first), (H) => dcl.prototypes(H), {
+          T: T0,
+          distNorm: c.distNorm,
+          objective: 'lq',
+        });
         return [t.V, t.Lq, tf.mean(tf.max(t.q, 1))].map((s) => s.dataSync()[0]!);
       }) as [number, number, number];
       if (first !== Xt) first.dispose();
-      if (V <= 1e-6 * Math.max(Math.abs(Lq), 1e-30) && mq - 1 / c.K < 1e-4) throw new CollapsedStartError(V, Lq, mq, c.K);
+      if (V <= 1e-6 * Math.max(Math.abs(Lq), 1e-30) && mq - 1 / c.K < 1e-4)
+        throw new CollapsedStartError(V, Lq, mq, c.K);
     }
 
     // ---- Joint DDCL training ----
@@ -278,7 +329,8 @@ export async function trainDDCL(
       for (const term of ['loss', 'Lq', 'Lols', 'V', 'separation', 'forceNorm', 'embedVar'] as const) {
         if (!Number.isFinite(metricsE[term])) throw new TrainingDivergedError(e, term, metricsE[term]);
       }
-      if (trainDecoder && !Number.isFinite(metricsE.recon)) throw new TrainingDivergedError(e, 'recon', metricsE.recon);
+      if (trainDecoder && !Number.isFinite(metricsE.recon))
+        throw new TrainingDivergedError(e, 'recon', metricsE.recon);
       history.push(metricsE);
       if (onEpoch) await onEpoch(metricsE);
     }
@@ -321,7 +373,11 @@ export async function trainDDCL(
 }
 
 /** Embeddings of all rows as training sees them, standardised over the whole set (one batch). */
-function trainingEmbeddings(embed: (x: tf.Tensor2D) => tf.Tensor2D, Xt: tf.Tensor2D, n: number): Float32Array {
+function trainingEmbeddings(
+  embed: (x: tf.Tensor2D) => tf.Tensor2D,
+  Xt: tf.Tensor2D,
+  n: number,
+): Float32Array {
   const H = tf.tidy(() => embed(Xt).dataSync() as Float32Array);
   if (H.length % n !== 0) throw new ShapeError('embeddings', `multiple of ${n}`, H.length);
   return H;
@@ -348,7 +404,10 @@ export function freeze(
     const out = new Float32Array(n * m);
     for (let s = 0; s < n; s += c.chunkSize) {
       const rows = Math.min(c.chunkSize, n - s);
-      out.set(tf.tidy(() => f(tf.tensor2d(X.subarray(s * d, (s + rows) * d), [rows, d])).dataSync()), s * m);
+      out.set(
+        tf.tidy(() => f(tf.tensor2d(X.subarray(s * d, (s + rows) * d), [rows, d])).dataSync()),
+        s * m,
+      );
     }
     return out;
   };
@@ -384,7 +443,8 @@ export function freeze(
   if (w.dcl.variant === 'dual-linear') {
     if (w.dcl.n !== n) throw new ShapeError('dual-linear window n', w.dcl.n, n);
     const W = w.dcl.W;
-    for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) P[k * m + j]! += W[i * K + k]! * H[i * m + j]!;
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < K; k++) for (let j = 0; j < m; j++) P[k * m + j]! += W[i * K + k]! * H[i * m + j]!;
   } else {
     // A = softmax over all n rows of (H U) / tau, per prototype, in float64.
     const { U, tau } = w.dcl;

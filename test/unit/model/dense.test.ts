@@ -14,7 +14,8 @@ const rnd = (rng: Rng, n: number): Float32Array => Float32Array.from({ length: n
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!)), `${i}: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!)), `${i}: ${a[i]} vs ${b[i]}`);
 }
 
 test('dense value and gradients (x, W, b) equal the built-in layer', () => {

@@ -14,13 +14,22 @@ import {
   usagePenalty,
   assignmentEntropy,
 } from '../../../src/model/loss.js';
-import { finiteDiff, refDualLinear, refG, refGradH, refGradP, refGradW, refTerms } from '../../../src/model/reference.js';
+import {
+  finiteDiff,
+  refDualLinear,
+  refG,
+  refGradH,
+  refGradP,
+  refGradW,
+  refTerms,
+} from '../../../src/model/reference.js';
 
 before(async () => {
   await initEngine('auto');
 });
 
-const randF32 = (rng: Rng, len: number, s = 1): Float32Array => Float32Array.from({ length: len }, () => s * rng.normal());
+const randF32 = (rng: Rng, len: number, s = 1): Float32Array =>
+  Float32Array.from({ length: len }, () => s * rng.normal());
 const f64 = (a: ArrayLike<number>): Float64Array => Float64Array.from(a);
 
 function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -43,7 +52,11 @@ test('float32 L_q = L_OLS + V to 1e-5 relative, V >= 0, and agrees with the floa
     const H = randF32(rng, n * m, 1.5);
     const P = randF32(rng, K * m, 1.5);
     const [Lq, Lols, V] = tf.tidy(() => {
-      const t = ddclTerms(tf.tensor2d(H, [n, m]), () => tf.tensor2d(P, [K, m]), { T, distNorm: 'none', objective: 'lq' });
+      const t = ddclTerms(tf.tensor2d(H, [n, m]), () => tf.tensor2d(P, [K, m]), {
+        T,
+        distNorm: 'none',
+        objective: 'lq',
+      });
       return [t.Lq, t.Lols, t.V].map((s) => s.dataSync()[0]!);
     }) as [number, number, number];
     assert.ok(V >= 0, `V = ${V}`);
@@ -65,14 +78,24 @@ test('autodiff dL_q/dP, dL_q/dW, dL_q/dH equal the closed forms and finite diffe
   // autodiff through P = W^T H
   const [gH, gW] = tf.tidy(() => {
     const f = (h: tf.Tensor, w: tf.Tensor): tf.Scalar =>
-      ddclTerms(h as tf.Tensor2D, (hh) => matMul(tf.transpose(w as tf.Tensor2D), hh), { T, distNorm: 'none', objective: 'lq' }).Lq;
-    return tf.grads(f)([tf.tensor2d(H, [n, m]), tf.tensor2d(W, [n, K])]).map((g) => g.dataSync().slice());
+      ddclTerms(h as tf.Tensor2D, (hh) => matMul(tf.transpose(w as tf.Tensor2D), hh), {
+        T,
+        distNorm: 'none',
+        objective: 'lq',
+      }).Lq;
+    return tf
+      .grads(f)([tf.tensor2d(H, [n, m]), tf.tensor2d(W, [n, K])])
+      .map((g) => g.dataSync().slice());
   });
   // autodiff with P free
   const Pv = refDualLinear(f64(H), f64(W), n, m, K);
   const gP = tf.tidy(() => {
-    const f = (p: tf.Tensor): tf.Scalar => ddclTerms(tf.tensor2d(H, [n, m]), () => p as tf.Tensor2D, { T, distNorm: 'none', objective: 'lq' }).Lq;
-    return tf.grad(f)(tf.tensor2d(Float32Array.from(Pv), [K, m])).dataSync().slice();
+    const f = (p: tf.Tensor): tf.Scalar =>
+      ddclTerms(tf.tensor2d(H, [n, m]), () => p as tf.Tensor2D, { T, distNorm: 'none', objective: 'lq' }).Lq;
+    return tf
+      .grad(f)(tf.tensor2d(Float32Array.from(Pv), [K, m]))
+      .dataSync()
+      .slice();
   });
   // closed forms in float64
   const H64 = f64(H);
@@ -105,13 +128,21 @@ test('stopgrad: the backbone gradient is the closed form with G = q/n and no pat
   const dcl = (w: tf.Tensor2D) => (hh: tf.Tensor2D) => matMul(tf.transpose(w), hh);
   const gH = tf.tidy(() => {
     const w = tf.tensor2d(W, [n, K]);
-    const f = (h: tf.Tensor): tf.Scalar => ddclTerms(h as tf.Tensor2D, dcl(w), { T, distNorm: 'none', objective: 'stopgrad' }).objective;
-    return tf.grad(f)(tf.tensor2d(H, [n, m])).dataSync().slice();
+    const f = (h: tf.Tensor): tf.Scalar =>
+      ddclTerms(h as tf.Tensor2D, dcl(w), { T, distNorm: 'none', objective: 'stopgrad' }).objective;
+    return tf
+      .grad(f)(tf.tensor2d(H, [n, m]))
+      .dataSync()
+      .slice();
   });
   const gW = tf.tidy(() => {
     const f = (w: tf.Tensor): tf.Scalar =>
-      ddclTerms(tf.tensor2d(H, [n, m]), dcl(w as tf.Tensor2D), { T, distNorm: 'none', objective: 'stopgrad' }).objective;
-    return tf.grad(f)(tf.tensor2d(W, [n, K])).dataSync().slice();
+      ddclTerms(tf.tensor2d(H, [n, m]), dcl(w as tf.Tensor2D), { T, distNorm: 'none', objective: 'stopgrad' })
+        .objective;
+    return tf
+      .grad(f)(tf.tensor2d(W, [n, K]))
+      .dataSync()
+      .slice();
   });
   const H64 = f64(H);
   const P = refDualLinear(H64, f64(W), n, m, K);
@@ -130,7 +161,11 @@ test('ols objective differentiates L_OLS, whose value is L_q - V', () => {
   const H = randF32(rng, n * m);
   const P = randF32(rng, K * m);
   const [obj, Lq, V] = tf.tidy(() => {
-    const t = ddclTerms(tf.tensor2d(H, [n, m]), () => tf.tensor2d(P, [K, m]), { T: 1, distNorm: 'none', objective: 'ols' });
+    const t = ddclTerms(tf.tensor2d(H, [n, m]), () => tf.tensor2d(P, [K, m]), {
+      T: 1,
+      distNorm: 'none',
+      objective: 'ols',
+    });
     return [t.objective, t.Lq, t.V].map((s) => s.dataSync()[0]!);
   }) as [number, number, number];
   assert.ok(Math.abs(obj - (Lq - V)) / obj < 1e-5);
@@ -144,7 +179,11 @@ test('uniform dual-linear W collapses every prototype to the mean: V = 0, q unif
   const H = randF32(rng, n * m);
   const [V, Lq, qs] = tf.tidy(() => {
     const W = tf.fill([n, K], 1 / n) as tf.Tensor2D;
-    const t = ddclTerms(tf.tensor2d(H, [n, m]), (h) => matMul(tf.transpose(W), h), { T: 1, distNorm: 'median', objective: 'lq' });
+    const t = ddclTerms(tf.tensor2d(H, [n, m]), (h) => matMul(tf.transpose(W), h), {
+      T: 1,
+      distNorm: 'median',
+      objective: 'lq',
+    });
     return [t.V.dataSync()[0]!, t.Lq.dataSync()[0]!, t.q.dataSync().slice()];
   }) as [number, number, Float32Array];
   assert.ok(V <= 1e-6 * Lq, `V = ${V}, L_q = ${Lq}`);
@@ -153,9 +192,20 @@ test('uniform dual-linear W collapses every prototype to the mean: V = 0, q unif
 
 test('detachedMedian is the lower median and passes no gradient', () => {
   const x = [5, 1, 4, 2, 3, 6];
-  assert.equal(tf.tidy(() => detachedMedian(tf.tensor1d(x)).dataSync()[0]), 3);
-  assert.equal(tf.tidy(() => detachedMedian(tf.tensor1d([7, 1, 9])).dataSync()[0]), 7);
-  const g = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.add(detachedMedian(t), tf.sum(t)) as tf.Scalar)(tf.tensor1d(x)).dataSync().slice());
+  assert.equal(
+    tf.tidy(() => detachedMedian(tf.tensor1d(x)).dataSync()[0]),
+    3,
+  );
+  assert.equal(
+    tf.tidy(() => detachedMedian(tf.tensor1d([7, 1, 9])).dataSync()[0]),
+    7,
+  );
+  const g = tf.tidy(() =>
+    tf
+      .grad((t: tf.Tensor) => tf.add(detachedMedian(t), tf.sum(t)) as tf.Scalar)(tf.tensor1d(x))
+      .dataSync()
+      .slice(),
+  );
   assert.deepEqual(Array.from(g), [1, 1, 1, 1, 1, 1]);
 });
 
@@ -168,11 +218,15 @@ test('median normalisation makes the terms scale-free', () => {
   const P = randF32(rng, K * m);
   const terms = (s: number): number[] =>
     tf.tidy(() => {
-      const t = ddclTerms(tf.mul(tf.tensor2d(H, [n, m]), s) as tf.Tensor2D, () => tf.mul(tf.tensor2d(P, [K, m]), s) as tf.Tensor2D, {
-        T: 0.5,
-        distNorm: 'median',
-        objective: 'lq',
-      });
+      const t = ddclTerms(
+        tf.mul(tf.tensor2d(H, [n, m]), s) as tf.Tensor2D,
+        () => tf.mul(tf.tensor2d(P, [K, m]), s) as tf.Tensor2D,
+        {
+          T: 0.5,
+          distNorm: 'median',
+          objective: 'lq',
+        },
+      );
       return [t.Lq, t.Lols, t.V].map((v) => v.dataSync()[0]!);
     });
   const a = terms(1);
@@ -187,7 +241,11 @@ test('Sigmabar rows sum to zero; usage and confidence terms have their bounds', 
   const logits = randF32(rng, n * K, 2);
   const [S, u, c] = tf.tidy(() => {
     const q = tf.softmax(tf.tensor2d(logits, [n, K])) as tf.Tensor2D;
-    return [sigmaBar(q).dataSync().slice(), usagePenalty(q).dataSync()[0]!, assignmentEntropy(q).dataSync()[0]!];
+    return [
+      sigmaBar(q).dataSync().slice(),
+      usagePenalty(q).dataSync()[0]!,
+      assignmentEntropy(q).dataSync()[0]!,
+    ];
   }) as [Float32Array, number, number];
   for (let a = 0; a < K; a++) {
     let s = 0;

@@ -16,7 +16,8 @@ import {
   refTerms,
 } from '../../../src/model/reference.js';
 
-const rand = (rng: Rng, len: number, s = 1): Float64Array => Float64Array.from({ length: len }, () => s * rng.normal());
+const rand = (rng: Rng, len: number, s = 1): Float64Array =>
+  Float64Array.from({ length: len }, () => s * rng.normal());
 
 function maxRelErr(a: Float64Array, b: Float64Array): number {
   let num = 0;
@@ -76,13 +77,28 @@ test('dual-linear closed forms dL/dP, dL/dW, dL/dH match finite differences', ()
   const G = refG(t.D, t.q, n, K, T);
   const gP = refGradP(H, P, G, n, m, K);
   // dL/dP with P free (H fixed).
-  assert.ok(maxRelErr(gP, finiteDiff((Pv) => refTerms(H, Pv, n, m, K, T).Lq, P)) < 1e-6);
+  assert.ok(
+    maxRelErr(
+      gP,
+      finiteDiff((Pv) => refTerms(H, Pv, n, m, K, T).Lq, P),
+    ) < 1e-6,
+  );
   // dL/dW through P = W^T H.
   const gW = refGradW(H, gP, n, m, K);
-  assert.ok(maxRelErr(gW, finiteDiff((Wv) => refTerms(H, refDualLinear(H, Wv, n, m, K), n, m, K, T).Lq, W)) < 1e-6);
+  assert.ok(
+    maxRelErr(
+      gW,
+      finiteDiff((Wv) => refTerms(H, refDualLinear(H, Wv, n, m, K), n, m, K, T).Lq, W),
+    ) < 1e-6,
+  );
   // dL/dH: direct path plus the path through P.
   const gH = refGradH(H, P, G, W, gP, n, m, K);
-  assert.ok(maxRelErr(gH, finiteDiff((Hv) => refTerms(Hv, refDualLinear(Hv, W, n, m, K), n, m, K, T).Lq, H)) < 1e-6);
+  assert.ok(
+    maxRelErr(
+      gH,
+      finiteDiff((Hv) => refTerms(Hv, refDualLinear(Hv, W, n, m, K), n, m, K, T).Lq, H),
+    ) < 1e-6,
+  );
 });
 
 test('with q fixed, dV/dP = 2 Sigmabar P', () => {

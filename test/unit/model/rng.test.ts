@@ -7,8 +7,14 @@ test('same seed, same stream; different seeds differ', () => {
   const b = new Rng(42);
   const c = new Rng(43);
   const xa = Array.from({ length: 100 }, () => a.next());
-  assert.deepEqual(xa, Array.from({ length: 100 }, () => b.next()));
-  assert.notDeepEqual(xa, Array.from({ length: 100 }, () => c.next()));
+  assert.deepEqual(
+    xa,
+    Array.from({ length: 100 }, () => b.next()),
+  );
+  assert.notDeepEqual(
+    xa,
+    Array.from({ length: 100 }, () => c.next()),
+  );
   for (const v of xa) assert.ok(v >= 0 && v < 1);
 });
 
@@ -20,5 +26,8 @@ test('normal draws have mean ~0 and variance ~1; permutations are permutations',
   assert.ok(Math.abs(mean) < 0.03, `mean ${mean}`);
   assert.ok(Math.abs(v - 1) < 0.05, `var ${v}`);
   const p = r.permutation(50);
-  assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(p).sort((x, y) => x - y),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

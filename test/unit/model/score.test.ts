@@ -78,7 +78,10 @@ for (const norm of ['none', 'l2'] as EmbedNorm[]) {
 test('without a decoder there is no recon; a prototype scores D = 0 against itself', () => {
   const M = model('none');
   delete M.decoder;
-  M.backbone = { activation: 'linear', layers: [{ in: 3, out: 3, W: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), b: new Float32Array(3) }] };
+  M.backbone = {
+    activation: 'linear',
+    layers: [{ in: 3, out: 3, W: Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]), b: new Float32Array(3) }],
+  };
   M.inputDim = 3;
   const s = scoreTf(M, M.prototypes.P.slice(0, 3), 1);
   assert.equal(s.recon, undefined);

@@ -2,7 +2,13 @@
 import { Rng } from '../../../src/model/rng.js';
 
 /** n rows of K Gaussian blobs in d dimensions (centres ~ N(0, sep^2), unit noise). */
-export function gaussianBlobs(seed: number, n: number, d: number, K: number, sep = 4): { X: Float32Array; y: Int32Array } {
+export function gaussianBlobs(
+  seed: number,
+  n: number,
+  d: number,
+  K: number,
+  sep = 4,
+): { X: Float32Array; y: Int32Array } {
   const r = new Rng(seed);
   const C = Array.from({ length: K }, () => Array.from({ length: d }, () => sep * r.normal()));
   const X = new Float32Array(n * d);
@@ -15,7 +21,9 @@ export function gaussianBlobs(seed: number, n: number, d: number, K: number, sep
 }
 
 function permutations(a: number[]): number[][] {
-  return a.length <= 1 ? [a] : a.flatMap((x, i) => permutations([...a.slice(0, i), ...a.slice(i + 1)]).map((p) => [x, ...p]));
+  return a.length <= 1
+    ? [a]
+    : a.flatMap((x, i) => permutations([...a.slice(0, i), ...a.slice(i + 1)]).map((p) => [x, ...p]));
 }
 
 /** Accuracy under the best one-to-one matching of cluster ids to labels (brute force, small K). */

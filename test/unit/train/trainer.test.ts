@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { trainDDCL } from '../../../src/train/trainer.js';
 import { defaultTrainConfig, type EpochMetrics } from '../../../src/train/config.js';
 import { scoreTf } from '../../../src/model/score.js';
-import { CollapsedStartError, NonFiniteInputError, TrainingDivergedError } from '../../../src/model/errors.js';
+import {
+  CollapsedStartError,
+  NonFiniteInputError,
+  TrainingDivergedError,
+} from '../../../src/model/errors.js';
 import { gaussianBlobs, matchedAccuracy } from './blobs.js';
 
 const n = 400;
@@ -13,8 +17,23 @@ const { X, y } = gaussianBlobs(1, n, d, K);
 const small = { K, widths: [32, 16], m: 8, epochs: 10 };
 
 const METRIC_KEYS: (keyof EpochMetrics)[] = [
-  'epoch', 'T', 'loss', 'Lq', 'Lols', 'V', 'identityGap', 'minV', 'recon', 'usage', 'confidence',
-  'separation', 'meanMaxQ', 'forceNorm', 'embedVar', 'usedPrototypes', 'seconds',
+  'epoch',
+  'T',
+  'loss',
+  'Lq',
+  'Lols',
+  'V',
+  'identityGap',
+  'minV',
+  'recon',
+  'usage',
+  'confidence',
+  'separation',
+  'meanMaxQ',
+  'forceNorm',
+  'embedVar',
+  'usedPrototypes',
+  'seconds',
 ];
 
 test('dual-attention recovers 4 Gaussian blobs in 10-D and records every metric per epoch', async () => {
@@ -25,7 +44,8 @@ test('dual-attention recovers 4 Gaussian blobs in 10-D and records every metric 
   assert.deepEqual(seen, r.history);
   for (const h of r.history) {
     for (const key of METRIC_KEYS) assert.ok(key in h, key);
-    for (const key of METRIC_KEYS) if (key !== 'recon') assert.ok(Number.isFinite(h[key]), `${key} = ${h[key]}`);
+    for (const key of METRIC_KEYS)
+      if (key !== 'recon') assert.ok(Number.isFinite(h[key]), `${key} = ${h[key]}`);
     assert.ok(Number.isNaN(h.recon)); // no decoder
     assert.ok(h.identityGap <= 1e-5 * h.Lq, `gap ${h.identityGap}`);
     assert.ok(h.minV >= 0 && h.minV <= h.V);
@@ -43,7 +63,13 @@ test('dual-attention recovers 4 Gaussian blobs in 10-D and records every metric 
 });
 
 test('dual-linear with AE pretraining and a decoder: folded model, P* from the window, recon scored', async () => {
-  const r = await trainDDCL(X, n, d, { ...small, variant: 'dual-linear', stepsPerEpoch: 3, pretrainEpochs: 3, lambda: 0.5 });
+  const r = await trainDDCL(X, n, d, {
+    ...small,
+    variant: 'dual-linear',
+    stepsPerEpoch: 3,
+    pretrainEpochs: 3,
+    lambda: 0.5,
+  });
   assert.equal(r.pretrainHistory.length, 3);
   assert.ok(r.pretrainHistory.at(-1)!.recon < r.pretrainHistory[0]!.recon);
   assert.ok(r.history.every((h) => Number.isFinite(h.recon)));
@@ -68,13 +94,19 @@ test('same seed => identical weights and identical scores; another seed differs'
 
 test('refuses a collapsed start (uniform W: every prototype at the mean)', async () => {
   const r = await trainDDCL(X, n, d, { ...small, variant: 'dual-linear', epochs: 1 });
-  const uniform = { ...r.weights, dcl: { variant: 'dual-linear' as const, n, K, W: new Float32Array(n * K).fill(1 / n) } };
-  await assert.rejects(trainDDCL(X, n, d, { ...small, variant: 'dual-linear', resume: uniform }), (e: unknown) => {
-    assert.ok(e instanceof CollapsedStartError);
-    assert.ok(e.V <= 1e-6 * e.Lq);
-    assert.ok(Math.abs(e.meanMaxQ - 1 / K) < 1e-4);
-    return true;
-  });
+  const uniform = {
+    ...r.weights,
+    dcl: { variant: 'dual-linear' as const, n, K, W: new Float32Array(n * K).fill(1 / n) },
+  };
+  await assert.rejects(
+    trainDDCL(X, n, d, { ...small, variant: 'dual-linear', resume: uniform }),
+    (e: unknown) => {
+      assert.ok(e instanceof CollapsedStartError);
+      assert.ok(e.V <= 1e-6 * e.Lq);
+      assert.ok(Math.abs(e.meanMaxQ - 1 / K) < 1e-4);
+      return true;
+    },
+  );
   // The same weights with their trained W resume fine.
   const again = await trainDDCL(X, n, d, { ...small, variant: 'dual-linear', epochs: 1, resume: r.weights });
   assert.equal(again.history.length, 1);
@@ -83,16 +115,22 @@ test('refuses a collapsed start (uniform W: every prototype at the mean)', async
 test('NaN input is refused with its position; an overflowing loss stops with the epoch and term', async () => {
   const bad = X.slice();
   bad[5 * d + 3] = NaN;
-  await assert.rejects(trainDDCL(bad, n, d, small), (e: unknown) => e instanceof NonFiniteInputError && e.row === 5 && e.col === 3);
+  await assert.rejects(
+    trainDDCL(bad, n, d, small),
+    (e: unknown) => e instanceof NonFiniteInputError && e.row === 5 && e.col === 3,
+  );
   // 1e19 is finite in float32, its square is not: D overflows at the first epoch.
   const huge = X.map((v) => v * 1e19);
-  await assert.rejects(trainDDCL(huge, n, d, { ...small, standardize: false, distNorm: 'none' }), (e: unknown) => {
-    assert.ok(e instanceof TrainingDivergedError);
-    assert.equal(e.epoch, 0);
-    assert.equal(e.term, 'loss');
-    assert.ok(Number.isNaN(e.value));
-    return true;
-  });
+  await assert.rejects(
+    trainDDCL(huge, n, d, { ...small, standardize: false, distNorm: 'none' }),
+    (e: unknown) => {
+      assert.ok(e instanceof TrainingDivergedError);
+      assert.equal(e.epoch, 0);
+      assert.equal(e.term, 'loss');
+      assert.ok(Number.isNaN(e.value));
+      return true;
+    },
+  );
 });
 
 test('defaultTrainConfig is the small dual-attention model', () => {
