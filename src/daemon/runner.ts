@@ -134,7 +134,9 @@ export class StreamRunner {
         m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
       });
     // A failure here means we are stopping; the records stay uncommitted and are re-delivered.
-    const settled = chained.catch((err: unknown) => o.log.warn('batch not committed', { error: String(err), topic: batch.topic, partition: batch.partition }));
+    const settled = chained.catch((err: unknown) => {
+      o.log.warn('batch not committed', { error: String(err), topic: batch.topic, partition: batch.partition });
+    });
     // The chain keeps the rejection: once a batch failed, no later offset of the partition commits.
     this.chains.set(k, chained);
     this.inFlight.push(settled);

@@ -130,6 +130,13 @@ export class PaymentGenerator {
       avgAmount: 0,
     }));
     for (const c of this.cards) c.avgAmount = 60 * c.level;
+    // Burn in one simulated day so that per-card history (txn_count_24h, amount_avg_30d) starts
+    // in its steady state instead of drifting upwards through the first window.
+    const end = this.time + DAY;
+    while (this.time < end) {
+      this.advance();
+      this.normalEvent(this.cards[this.rng.int(this.cards.length)]!);
+    }
   }
 
   private category(): number {

@@ -102,7 +102,7 @@ export async function buildModel(spec: FeatureSpec, records: readonly unknown[],
 }
 
 /** Scores n rows in chunks and concatenates the columns calibration needs. */
-export async function scoreAll(scorer: OnnxScorer, X: Float32Array, n: number, d: number, chunk = 4096): Promise<ScoreColumns & { batches: ScoreBatch[] }> {
+export async function scoreAll(scorer: OnnxScorer, X: Float32Array, n: number, d: number, chunk = 4096): Promise<ScoreColumns & { nearest: Int32Array; batches: ScoreBatch[] }> {
   const sMin = new Float32Array(n);
   const sQ = new Float32Array(n);
   const nearest = new Int32Array(n);
