@@ -12,23 +12,8 @@ type Loader = () => Promise<Command>;
 /** Top-level commands; a group (bench, eval, models) has sub-commands. */
 const COMMANDS: Record<string, { summary: string; load?: Loader; sub?: Record<string, { summary: string; load: Loader }> }> = {
   demo: { summary: 'run the embedded default: generated events with anomalies through the whole pipeline', load: async () => (await import('./commands/demo.js')).demo },
-  run: { summary: 'run the daemon: consume from Kafka, score, enrich, alert (--config FILE)', load: async () => (await import('./commands/run.js')).run },
   train: { summary: 'train a model on a file (CSV, JSONL, Avro, npz, idx)', load: async () => (await import('./commands/train.js')).train },
   score: { summary: 'score a file with a trained model', load: async () => (await import('./commands/score.js')).score },
-  bench: {
-    summary: 'benchmarks',
-    sub: {
-      clustering: { summary: 'clustering accuracy of DDCL and baselines (digits, mnist-test, PATH)', load: async () => (await import('./commands/benchClustering.js')).benchClustering },
-      throughput: { summary: 'events/s and latency of the scoring pipeline (in process or --kafka)', load: async () => (await import('./commands/benchThroughput.js')).benchThroughput },
-    },
-  },
-  eval: {
-    summary: 'detection quality on labelled benchmarks',
-    sub: {
-      nab: { summary: 'Numenta Anomaly Benchmark with the streaming protocol', load: async () => (await import('./commands/evalNab.js')).evalNab },
-      tabular: { summary: 'ROC-AUC and PR-AUC on a tabular npz (X, y)', load: async () => (await import('./commands/evalTabular.js')).evalTabular },
-    },
-  },
   models: {
     summary: 'the model registry',
     sub: {

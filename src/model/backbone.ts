@@ -9,10 +9,8 @@ import { ConfigError, ShapeError } from './errors.js';
 
 /** Negative slope of leaky_relu: ONNX LeakyRelu's default, so the serving graph needs no attribute. */
 export const LEAKY_RELU_ALPHA = 0.01;
-/** gelu is the tanh approximation (ONNX Gelu with approximate = "tanh"). */
-export const GELU_APPROXIMATION = 'tanh';
-
-const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+/** gelu is the exact erf form, as the ONNX serving graph computes it (Erf, opset 17). */
+export const GELU_APPROXIMATION = 'none';
 
 export function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
   switch (a) {
@@ -25,9 +23,8 @@ export function activate(x: tf.Tensor2D, a: Activation): tf.Tensor2D {
     case 'leaky_relu':
       return tf.leakyRelu(x, LEAKY_RELU_ALPHA);
     case 'gelu': {
-      // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); tfjs has no gelu kernel.
-      const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
-      return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+      // 0.5 x (1 + erf(x / sqrt 2)); tfjs has no gelu kernel, but erf has a gradient.
+      return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
     }
     case 'linear':
       return x;

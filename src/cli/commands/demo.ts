@@ -20,11 +20,10 @@ export const demo: Command = {
       'http-port': { kind: 'number', help: 'port of the HTTP endpoints on 127.0.0.1 (0: any free port)', default: 9464 },
       'no-http': { kind: 'boolean', help: 'do not serve the HTTP endpoints' },
       registry: { kind: 'string', help: 'model registry folder (default: a temporary folder)', placeholder: 'DIR' },
-      kafka: { kind: 'string', help: 'produce to and consume from this real broker instead of in process', placeholder: 'BROKERS' },
       quiet: { kind: 'boolean', help: 'do not print each alert' },
       json: { kind: 'boolean', help: 'print the summary as one JSON line' },
     },
-    examples: ['ddcl demo', 'ddcl demo --events 0 --rate 2000', 'ddcl demo --kafka 127.0.0.1:9092'],
+    examples: ['ddcl demo', 'ddcl demo --events 0 --rate 2000'],
   },
   async run(p: Parsed): Promise<number> {
     const { UserError } = await import('../args.js');
@@ -34,10 +33,6 @@ export const demo: Command = {
     if (!(events >= 0) || !Number.isInteger(events)) throw new UserError(`--events must be a whole number >= 0, got ${events}`);
     if (!(window >= 200) || !Number.isInteger(window)) throw new UserError(`--window must be a whole number >= 200, got ${window}`);
     if (!(threshold > 0 && threshold <= 1)) throw new UserError(`--threshold must be in (0, 1], got ${threshold}`);
-    if (str(p, 'kafka')) {
-      const { runKafkaDemo } = await import('../../daemon/kafkaDemo.js');
-      return runKafkaDemo(p);
-    }
     const { runDemo } = await import('../../daemon/demo.js');
     const ac = new AbortController();
     const stop = () => ac.abort();
