@@ -28,6 +28,17 @@ export function makeGetter(path: string): Getter {
   };
 }
 
+/**
+ * A JS expression reading `path` from `root` (uses a scratch variable `t`), same semantics as
+ * makeGetter. Keys are embedded as JSON string literals, so a path cannot inject code.
+ */
+export function accessExpression(root: string, path: string): string {
+  const keys = path.split('.').map((k) => JSON.stringify(k));
+  let expr = `${root}[${keys[0]}]`;
+  for (let i = 1; i < keys.length; i++) expr = `((t = ${expr}) !== null && typeof t === "object" ? t[${keys[i]}] : undefined)`;
+  return expr;
+}
+
 /** sign(x) log(1 + |x|): log1p that keeps the sign, for heavy-tailed values of either sign. */
 export function slog1p(x: number): number {
   return x < 0 ? -Math.log1p(-x) : Math.log1p(x);

@@ -119,7 +119,10 @@ export interface FeatureSpec {
   version: 1;
   /** Entity key path for shingles; without one all records share one history. */
   key?: string;
-  /** Most entity keys whose history is kept (least recently seen evicted); default 100000. */
+  /**
+   * Most entity keys whose history is kept; default 100000. Eviction is approximately least
+   * recently used: a key is kept for at least 3/4 maxKeys new-key insertions after its last use.
+   */
   maxKeys?: number;
   fields: FieldSpec[];
   /** Set by fitFeatureSpec. */

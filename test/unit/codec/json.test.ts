@@ -18,11 +18,14 @@ test('JSON round trip gives the same record as Avro for every example payment', 
 test('absent JSON fields that have defaults get them; absent required fields are a typed error', () => {
   const codec = new JsonCodec({ schema: loadSchema('payment') });
   const rec = examplePayment(rng(1), 0);
-  const { device_id: _d, ip_risk_score: _i, ...withoutOptional } = rec;
+  const withoutOptional = { ...rec };
+  delete withoutOptional.device_id;
+  delete withoutOptional.ip_risk_score;
   const back = codec.decode(Buffer.from(JSON.stringify(withoutOptional)));
   assert.equal(back.device_id, null);
   assert.equal(back.ip_risk_score, null);
-  const { amount: _a, ...withoutAmount } = rec;
+  const withoutAmount = { ...rec };
+  delete withoutAmount.amount;
   assert.throws(() => codec.decode(Buffer.from(JSON.stringify(withoutAmount))), (e: unknown) => e instanceof DecodeError && e.code === 'missing' && e.path === 'amount');
 });
 

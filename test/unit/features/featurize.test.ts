@@ -155,3 +155,33 @@ test('an unfitted or malformed spec is a FeatureSpecError', () => {
   assert.throws(() => Featurizer.fromJSON({ version: 1, fields: [{ kind: 'shingle', path: 'x', window: 1 }] }), /window/);
   assert.throws(() => Featurizer.fromJSON({ version: 1, fields: [{ kind: 'boolean', path: 'x' }, { kind: 'boolean', path: 'x' }] }), /duplicate/);
 });
+
+test('deep paths and odd field names are read literally (generated accessors cannot be injected)', () => {
+  const odd = 'a"]); throw new Error("x"); //';
+  const f = new Featurizer({
+    version: 1,
+    fields: [
+      { kind: 'numeric', path: 'p.q.r', stats: stats(0, 1) },
+      { kind: 'numeric', path: odd, stats: stats(0, 1) },
+    ],
+  });
+  const out = new Float32Array(2);
+  f.featurize({ p: { q: { r: 4 } }, [odd]: 5 }, out, 0);
+  assert.deepEqual(Array.from(out), [4, 5]);
+  assert.throws(() => f.featurize({ p: { q: 7 }, [odd]: 5 }, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === 'p.q.r' && e.code === 'missing');
+});
+
+test('a large key map keeps every recently used key (approximate LRU bound)', () => {
+  const spec: FeatureSpec = { version: 1, key: 'k', maxKeys: 100, fields: [{ kind: 'shingle', path: 'v', window: 2, diffs: false, stats: stats(0, 1) }] };
+  const f = new Featurizer(spec);
+  const out = new Float32Array(f.dim);
+  // Key 'hot' is used every 10 new keys; 1000 other keys stream past a map of 100.
+  for (let i = 0; i < 1000; i++) {
+    if (i % 10 === 0) {
+      f.featurize({ k: 'hot', v: i }, out, 0);
+      if (i > 0) assert.equal(out[1], i - 10, `hot kept its history at ${i}`);
+    }
+    f.featurize({ k: `cold${i}`, v: 1 }, out, 0);
+    assert.ok(f.keyCount <= 100);
+  }
+});

@@ -106,7 +106,8 @@ test('fuzz: 12,000 malformed records each yield a typed error, none a crash', ()
     } else if (kind === 9 || kind === 10) {
       // Missing required fields, with and without schema validation.
       const f = pick(requiredFields);
-      const { [f]: _drop, ...rest } = rec;
+      const rest: Record<string, unknown> = { ...rec };
+      delete rest[f];
       expectTyped(kind === 9 ? 'missing_json' : 'missing_loose', kind === 9 ? json : loose, Buffer.from(JSON.stringify(rest)));
     } else {
       // Garbage: random bytes behind a valid header, or no JSON at all.
