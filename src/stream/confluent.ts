@@ -14,6 +14,7 @@ import {
   makeLog,
   normaliseHeaders,
   toRecordExtra,
+  tpKey,
 } from './common.js';
 import {
   KafkaConfigError,
@@ -124,22 +125,34 @@ export function fromConfluentError(e: unknown, op: string, subject?: string): Ka
   const base = { op, impl: IMPL, subject, cause: e };
   if (err.name === 'KafkaJSAggregateError' && Array.isArray(err.errors) && err.errors.length > 0) {
     const first = fromConfluentError(err.errors[0], op, subject);
-    return new (first.constructor as typeof KafkaError)(message, {
+    const detail = (err.errors[0] as { message?: string }).message;
+    return new (first.constructor as typeof KafkaError)(detail ? `${message}: ${detail}` : message, {
       ...base,
       code: first.code,
       retriable: first.retriable,
+      ...(first.brokerCode !== undefined && { brokerCode: first.brokerCode }),
     });
   }
-  const code = codeName(err.code);
-  const retriable = err.retriable === true || RETRIABLE.has(code);
-  const info = { ...base, code, retriable, fatal: err.fatal === true, abortable: err.abortable === true };
+  const name = codeName(err.code);
+  const retriable = err.retriable === true || RETRIABLE.has(name);
+  // Positive codes are the broker's protocol codes: drop librdkafka's 'ERR_' to get Kafka's name.
+  const broker = (err.code ?? 0) > 0;
+  const code = broker && name.startsWith('ERR_') ? name.slice(4) : name;
+  const info = {
+    ...base,
+    code,
+    retriable,
+    fatal: err.fatal === true,
+    abortable: err.abortable === true,
+    ...(broker && { brokerCode: err.code }),
+  };
   if (code === 'ERR__INVALID_ARG' || code === 'ERR__NOT_IMPLEMENTED') {
     return new KafkaConfigError(message, { ...base, code });
   }
   if (op.startsWith('transaction')) return new KafkaTransactionError(message, info);
-  if (CONNECTION.has(code)) return new KafkaConnectionError(message, info);
-  if (TIMEOUT.has(code)) return new KafkaTimeoutError(message, info);
-  if ((err.code ?? 0) > 0) return new KafkaProtocolError(message, info);
+  if (CONNECTION.has(name)) return new KafkaConnectionError(message, info);
+  if (TIMEOUT.has(name)) return new KafkaTimeoutError(message, info);
+  if (broker) return new KafkaProtocolError(message, info);
   return new KafkaError(message, info);
 }
 
@@ -470,9 +483,23 @@ class ConfluentAdmin implements Admin {
   }
 
   async fetchOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]> {
-    const res = await wrap('admin.fetchOffsets', () => this.a.fetchOffsets({ groupId, topics }), groupId);
-    return res.flatMap((t) =>
-      t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })),
+    const [res, meta] = await Promise.all([
+      wrap('admin.fetchOffsets', () => this.a.fetchOffsets({ groupId, topics }), groupId),
+      wrap('admin.fetchTopicMetadata', () => this.a.fetchTopicMetadata({ topics }), topics.join(',')),
+    ]);
+    // librdkafka leaves out partitions without a commit; kafkajs (and our contract) lists them as '-1'.
+    const found = new Map<string, string>();
+    for (const t of res)
+      for (const p of t.partitions) found.set(tpKey({ topic: t.topic, partition: p.partition }), p.offset);
+    return meta.flatMap((t) =>
+      t.partitions
+        .map((p) => p.partitionId)
+        .sort((a, b) => a - b)
+        .map((partition) => ({
+          topic: t.name,
+          partition,
+          offset: found.get(tpKey({ topic: t.name, partition })) ?? '-1',
+        })),
     );
   }
 

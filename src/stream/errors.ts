@@ -4,8 +4,15 @@
 import type { KafkaImpl } from './types.js';
 
 export interface KafkaErrorInfo {
-  /** A stable code: the library's error name/type, e.g. 'ERR__TRANSPORT', 'UNKNOWN_TOPIC_OR_PARTITION'. */
+  /**
+   * The library's name for the error: for broker errors the Kafka protocol name as the library
+   * spells it (e.g. 'INVALID_CONFIG'; librdkafka abbreviates a few, e.g. 'UNKNOWN_TOPIC_OR_PART'),
+   * for local ones e.g. 'ERR__TRANSPORT' (confluent) or 'KafkaJSConnectionError' (kafkajs).
+   * Compare `brokerCode` across implementations.
+   */
   code: string;
+  /** The Kafka protocol error code when the broker answered with an error (same for both implementations). */
+  brokerCode?: number;
   /** Trying the same operation again may succeed. */
   retriable: boolean;
   /** The client (e.g. a fenced transactional producer) is unusable: make a new one. */
@@ -28,6 +35,7 @@ export class KafkaError extends Error {
   readonly op: string;
   readonly impl: KafkaImpl | undefined;
   readonly subject: string | undefined;
+  readonly brokerCode: number | undefined;
 
   constructor(message: string, info: KafkaErrorInfo) {
     super(message, info.cause === undefined ? undefined : { cause: info.cause });
@@ -39,6 +47,7 @@ export class KafkaError extends Error {
     this.op = info.op;
     this.impl = info.impl;
     this.subject = info.subject;
+    this.brokerCode = info.brokerCode;
   }
 }
 

@@ -58,6 +58,7 @@ interface KafkajsErrorShape {
   type?: string;
   code?: number;
   originalError?: unknown;
+  cause?: unknown;
   errors?: unknown[];
 }
 
@@ -68,18 +69,21 @@ export function fromKafkajsError(e: unknown, op: string, subject?: string): Kafk
   const name = err.name ?? 'Error';
   const message = `${op}${subject ? ` (${subject})` : ''}: ${err.message ?? String(e)}`;
   // After kafkajs exhausted its own retries, what counts is what went wrong underneath.
+  const underneath = err.cause ?? err.originalError;
   const inner =
-    name === 'KafkaJSNumberOfRetriesExceeded' && err.originalError
-      ? ((err.originalError as KafkajsErrorShape) ?? err)
+    name === 'KafkaJSNumberOfRetriesExceeded' && underneath && typeof underneath === 'object'
+      ? (underneath as KafkajsErrorShape)
       : err;
   const innerName = inner.name ?? name;
   const base = { op, impl: IMPL, subject, cause: e };
   if (name === 'KafkaJSAggregateError' && Array.isArray(err.errors) && err.errors.length > 0) {
     const first = fromKafkajsError(err.errors[0], op, subject);
-    return new (first.constructor as typeof KafkaError)(message, {
+    const detail = (err.errors[0] as { message?: string }).message;
+    return new (first.constructor as typeof KafkaError)(detail ? `${message}: ${detail}` : message, {
       ...base,
       code: first.code,
       retriable: first.retriable,
+      ...(first.brokerCode !== undefined && { brokerCode: first.brokerCode }),
     });
   }
   if (
@@ -106,6 +110,7 @@ export function fromKafkajsError(e: unknown, op: string, subject?: string): Kafk
     return new Cls(message, {
       ...base,
       code: inner.type,
+      ...(typeof inner.code === 'number' && { brokerCode: inner.code }),
       retriable: inner.retriable === true,
       fatal,
       abortable: Cls === KafkaTransactionError && !fatal,

@@ -4,6 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import {
   createKafkaClient,
   KafkaConfigError,
+  KafkaConnectionError,
+  KafkaProtocolError,
   nextOffset,
   type Admin,
   type ConsumedRecord,
@@ -366,6 +368,79 @@ for (const impl of impls()) {
       assert.deepEqual(
         seen.map((s) => s.value!.toString()),
         Array.from({ length: 5 }, (_, i) => `committed-${i}`),
+      );
+    });
+
+    it(
+      'consumes with the KIP-848 group protocol (confluent) or refuses it (kafkajs)',
+      { timeout: TIMEOUT },
+      async () => {
+        const groupId = uniqueName(`kip848-${impl}`);
+        if (impl === 'kafkajs') {
+          await assert.rejects(client.consumer({ groupId, groupProtocol: 'consumer' }), KafkaConfigError);
+          return;
+        }
+        const topic = uniqueName(`kip848-${impl}`);
+        await admin.createTopics([{ topic, numPartitions: 3 }]);
+        const producer = await client.producer();
+        await producer.send(
+          Array.from({ length: 30 }, (_, i) => ({ topic, key: `k${i}`, value: Buffer.from(String(i)) })),
+        );
+        await producer.disconnect();
+        const consumer = await client.consumer({ groupId, fromBeginning: true, groupProtocol: 'consumer' });
+        let done = 0;
+        try {
+          await consumer.subscribe([topic]);
+          await consumer.run({
+            eachBatch: async (b) => {
+              await consumer.commit([
+                { topic, partition: b.partition, offset: nextOffset(b.records[b.records.length - 1]!) },
+              ]);
+              done += b.records.length;
+            },
+          });
+          await waitFor('30 records', () => done >= 30);
+        } finally {
+          await consumer.disconnect();
+        }
+        const stored = await admin.fetchOffsets(groupId, [topic]);
+        const marks = await admin.fetchTopicOffsets(topic);
+        assert.deepEqual(
+          stored.map((s) => s.offset),
+          marks.map((m) => m.high),
+        );
+      },
+    );
+
+    it('reports broker and connection failures as typed errors', { timeout: TIMEOUT }, async () => {
+      await assert.rejects(
+        admin.createTopics([{ topic: uniqueName('bad'), config: { 'cleanup.policy': 'no-such-policy' } }]),
+        (e: unknown) => {
+          assert.ok(e instanceof KafkaProtocolError, String(e));
+          assert.equal(e.brokerCode, 40); // INVALID_CONFIG
+          assert.equal(e.code, 'INVALID_CONFIG');
+          assert.equal(e.retriable, false);
+          assert.equal(e.impl, impl);
+          return true;
+        },
+      );
+      const nowhere = createKafkaClient(
+        clientConfig(impl, { brokers: ['127.0.0.1:1'], connectionTimeoutMs: 500, requestTimeoutMs: 2000 }),
+      );
+      await assert.rejects(
+        (async () => {
+          const a = await nowhere.admin();
+          try {
+            await a.listTopics();
+          } finally {
+            await a.disconnect();
+          }
+        })(),
+        (e: unknown) => {
+          assert.ok(e instanceof KafkaConnectionError, String(e));
+          assert.equal(e.retriable, true);
+          return true;
+        },
       );
     });
 
