@@ -12,6 +12,7 @@ type Loader = () => Promise<Command>;
 /** Top-level commands; a group (bench, eval, models) has sub-commands. */
 const COMMANDS: Record<string, { summary: string; load?: Loader; sub?: Record<string, { summary: string; load: Loader }> }> = {
   demo: { summary: 'run the embedded default: generated events with anomalies through the whole pipeline', load: async () => (await import('./commands/demo.js')).demo },
+  run: { summary: 'run the daemon: consume from Kafka, score, enrich, alert (--config FILE)', load: async () => (await import('./commands/run.js')).run },
   train: { summary: 'train a model on a file (CSV, JSONL, Avro, npz, idx)', load: async () => (await import('./commands/train.js')).train },
   score: { summary: 'score a file with a trained model', load: async () => (await import('./commands/score.js')).score },
   models: {
