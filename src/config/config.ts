@@ -262,11 +262,27 @@ function parseScalar(raw: string): unknown {
 export function buildConfig(fileObj: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): DdclConfig {
   if (fileObj !== null && fileObj !== undefined && !isPlain(fileObj)) throw new ConfigError('(top level)', 'must be a mapping of sections', source);
   let merged = merge(DEFAULT_CONFIG as unknown as Plain, (fileObj as Plain) ?? {}, '', source);
-  merged = merge(merged, envOverrides(env), '', 'environment');
-  check(merged, DEFAULT_CONFIG as unknown as Plain, '', source);
+  const fromEnv = envOverrides(env);
+  merged = merge(merged, fromEnv, '', 'environment');
   const cfg = merged as unknown as DdclConfig;
-  positive(cfg, source);
+  try {
+    check(merged, DEFAULT_CONFIG as unknown as Plain, '', source);
+    positive(cfg, source);
+  } catch (e) {
+    // Blame the environment when the offending key came from it.
+    if (e instanceof ConfigError && hasPath(fromEnv, e.key)) throw new ConfigError(e.key, e.problem, 'environment');
+    throw e;
+  }
   return cfg;
+}
+
+function hasPath(obj: Plain, key: string): boolean {
+  let node: unknown = obj;
+  for (const k of key.split('.')) {
+    if (!isPlain(node) || !(k in node)) return false;
+    node = node[k];
+  }
+  return true;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): DdclConfig {

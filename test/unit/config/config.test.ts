@@ -52,6 +52,13 @@ test('invalid configs name the key and the problem', () => {
   fails([1, 2], '(top level)', /mapping/);
 });
 
+test('a bad value from the environment is blamed on the environment', () => {
+  assert.throws(
+    () => buildConfig({}, { DDCL_BATCH__SIZE: 'abc' }, 'file.yaml'),
+    (e: unknown) => e instanceof ConfigError && e.source === 'environment' && e.key === 'batch.size',
+  );
+});
+
 test('loadConfig reads YAML and reports unreadable or malformed files with their name', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ddcl-cfg-'));
   const good = join(dir, 'good.yaml');
