@@ -3,6 +3,7 @@
 //   node scripts/test.mjs            all tests (starts a local Kafka broker when KAFKA_BROKERS is unset)
 //   node scripts/test.mjs --unit     unit tests only (no broker)
 //   node scripts/test.mjs FILTER     only test files whose path contains FILTER
+// KAFKA_PORT picks the port of the broker it starts (default 19092).
 // Ends with the line "N passed, N failed" so any CI can read it.
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync } from 'node:fs';
@@ -35,7 +36,7 @@ if (needsKafka && !process.env.KAFKA_BROKERS && existsSync(join(root, 'scripts',
     process.exit(1);
   }
   startedBroker = true;
-  process.env.KAFKA_BROKERS = '127.0.0.1:19092';
+  process.env.KAFKA_BROKERS = `127.0.0.1:${process.env.KAFKA_PORT ?? '19092'}`;
 }
 
 const child = spawn(
