@@ -252,7 +252,7 @@ start() {
   read -r -a jvm <<<"$KAFKA_JVM_OPTS"
   setsid java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$RUN/log4j2.properties" -Dkafka.logs.dir="$LOGDIR" "${jvm[@]}" \
-    -cp "$(classpath)" kafka.Kafka "$RUN/server.properties" </dev/null >"$LOGDIR/stdout.log" 2>&1 &
+    -cp "$(classpath)" kafka.Kafka "$RUN/server.properties" </dev/null >"$LOGDIR/stdout.log" 2>&1 9>&- &
   local pid=$!
   echo "$pid" >"$PIDFILE"
   wait_ready "$pid"
@@ -300,8 +300,19 @@ stop() {
   fi
 }
 
+# One start/stop at a time per port: parallel test runs may call start together.
+lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  mkdir -p "$BASE"
+  exec 9>"$BASE/run-$KAFKA_PORT.lock"
+  flock -w 180 9 || die "another kafka.sh holds $BASE/run-$KAFKA_PORT.lock"
+}
+
 cmd="${1:-}"
 shift || true
+case "$cmd" in
+  start | stop | restart | fetch) lock ;;
+esac
 case "$cmd" in
   start) start "$@" ;;
   stop) stop "$@" ;;
