@@ -113,7 +113,7 @@ export function checkTraining(trainingMetrics: JsonValue, K: number, cfg: GateCo
 }
 
 /** Grades of records in order through a model's own (fresh) featurizer, ONNX graph and calibration. */
-export async function gradeRecords(model: GateModel, records: readonly DecodedRecord[]): Promise<{ grades: Float64Array; refused: number }> {
+export async function gradeRecords(model: GateModel, records: readonly DecodedRecord[]): Promise<{ grades: Float64Array; refused: number; nonFinite: number }> {
   // A fresh featurizer: the serving one holds live shingle state that must not move.
   const fz = Featurizer.fromJSON(model.features);
   const many = fz.featurizeMany(records as DecodedRecord[]);
@@ -121,13 +121,19 @@ export async function gradeRecords(model: GateModel, records: readonly DecodedRe
   try {
     const cal = new Calibrator(model.calibration as unknown as CalibrationState);
     const grades = new Float64Array(many.rows);
+    let nonFinite = 0;
     const chunk = 2048;
     for (let s = 0; s < many.rows; s += chunk) {
       const n = Math.min(chunk, many.rows - s);
       const b = await scorer.score(many.X.subarray(s * fz.dim, (s + n) * fz.dim), n);
-      for (let i = 0; i < n; i++) grades[s + i] = cal.grade(b, i).grade;
+      for (let i = 0; i < n; i++) {
+        // A NaN raw score grades as 0 (no comparison holds for NaN): count it on z, not on the grade.
+        const { z, grade } = cal.grade(b, i);
+        grades[s + i] = grade;
+        if (!Number.isFinite(z) || !Number.isFinite(grade)) nonFinite++;
+      }
     }
-    return { grades, refused: many.errors.length };
+    return { grades, refused: many.errors.length, nonFinite };
   } finally {
     await scorer.release();
   }
@@ -174,10 +180,10 @@ export async function validateChallenger(
   metrics.slice = slice.length;
   if (slice.length >= cfg.minSlice) {
     const c = await gradeRecords(challenger, slice);
-    const nonFinite = c.grades.reduce((a, g) => a + (Number.isFinite(g) ? 0 : 1), 0);
+    const nonFinite = c.nonFinite;
     metrics.challengerRefused = c.refused;
     if (nonFinite > 0) {
-      reasons.push({ code: 'non-finite-score', message: `${nonFinite} of ${c.grades.length} slice grades are not finite`, value: nonFinite, limit: 0 });
+      reasons.push({ code: 'non-finite-score', message: `${nonFinite} of ${c.grades.length} slice scores are not finite`, value: nonFinite, limit: 0 });
     } else {
       const cr = rate(c.grades, cfg.alertThreshold);
       metrics.challengerAlertRate = cr;
