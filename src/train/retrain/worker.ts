@@ -34,10 +34,15 @@ export interface WorkerOptions {
 export function trainInWorker(job: TrainJob, opts: WorkerOptions = {}): Promise<{ parts: ArtifactParts; summary: TrainSummary }> {
   return new Promise((resolve, reject) => {
     const url = trainWorkerUrl();
-    const worker = new Worker(url, {
+    const workerOpts = {
       execArgv: opts.execArgv ?? [...process.execArgv],
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
-    });
+    };
+    // From source: a worker's entry is loaded before `--import tsx` hooks apply in it (Node 20),
+    // so a small bootstrap registers tsx's ESM hooks first, then imports the .ts entry.
+    const worker = url.pathname.endsWith('.ts')
+      ? new Worker(`(async () => { const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}); register(); await import(${JSON.stringify(url.href)}); })().catch((e) => { throw e; });`, { ...workerOpts, eval: true })
+      : new Worker(url, workerOpts);
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (f: () => void): void => {
