@@ -8,7 +8,6 @@
 //     times the rate a calibrated model raises on clean data, 1 - threshold, whichever is larger);
 //     the two grade distributions within `maxGradeKs` (Kolmogorov-Smirnov distance).
 // The decision is data: it goes into the manifest's `validation`, the log and the metrics.
-import type { DecodedRecord } from '../../codec/index.js';
 import { Featurizer } from '../../features/index.js';
 import type { JsonValue } from '../../registry/artifact.js';
 import { Calibrator, type CalibrationState } from '../../serve/calibration.js';
@@ -113,10 +112,10 @@ export function checkTraining(trainingMetrics: JsonValue, K: number, cfg: GateCo
 }
 
 /** Grades of records in order through a model's own (fresh) featurizer, ONNX graph and calibration. */
-export async function gradeRecords(model: GateModel, records: readonly DecodedRecord[]): Promise<{ grades: Float64Array; refused: number; nonFinite: number }> {
+export async function gradeRecords(model: GateModel, records: readonly unknown[]): Promise<{ grades: Float64Array; refused: number; nonFinite: number }> {
   // A fresh featurizer: the serving one holds live shingle state that must not move.
   const fz = Featurizer.fromJSON(model.features);
-  const many = fz.featurizeMany(records as DecodedRecord[]);
+  const many = fz.featurizeMany(records as unknown[]);
   const scorer = await OnnxScorer.create(model.onnx, { intraOpThreads: 1 });
   try {
     const cal = new Calibrator(model.calibration as unknown as CalibrationState);
@@ -171,7 +170,8 @@ export async function validateChallenger(
   challenger: GateModel & { trainingMetrics: JsonValue },
   K: number,
   serving: GateModel | undefined,
-  slice: readonly DecodedRecord[],
+  /** Decoded records (the codec's output), in window order. */
+  slice: readonly unknown[],
   config: Partial<GateConfig> = {},
 ): Promise<GateDecision> {
   const cfg: GateConfig = { ...DEFAULT_GATE, ...config };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { JsonValue } from '../../../src/registry/artifact.js';
 import { before, describe, it } from 'node:test';
 import { exportScoringModel } from '../../../src/serve/onnx/export.js';
 import { buildModel, type BuiltModel } from '../../../src/train/buildModel.js';
@@ -28,7 +29,7 @@ describe('validation gate', () => {
   });
 
   it('rejects non-finite loss terms (NaN becomes null in the manifest JSON)', async () => {
-    const hist = structuredClone(good.parts.trainingMetrics) as Record<string, unknown>[];
+    const hist = structuredClone(good.parts.trainingMetrics) as { [k: string]: JsonValue }[];
     hist[1]!.L_q = null;
     const d = await validateChallenger({ ...good.parts, trainingMetrics: hist }, 4, serving.parts, slice);
     assert.equal(d.accepted, false);
@@ -57,7 +58,7 @@ describe('validation gate', () => {
   });
 
   it('rejects dead prototypes beyond the bound', () => {
-    const hist = structuredClone(good.parts.trainingMetrics) as Record<string, unknown>[];
+    const hist = structuredClone(good.parts.trainingMetrics) as { [k: string]: JsonValue }[];
     hist[hist.length - 1]!.usedPrototypes = 1;
     const { reasons, metrics } = checkTraining(hist, 4, DEFAULT_GATE);
     assert.deepEqual(reasons.map((r) => r.code), ['dead-prototypes']);
