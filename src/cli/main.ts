@@ -15,6 +15,19 @@ const COMMANDS: Record<string, { summary: string; load?: Loader; sub?: Record<st
   run: { summary: 'run the daemon: consume from Kafka, score, enrich, alert (--config FILE)', load: async () => (await import('./commands/run.js')).run },
   train: { summary: 'train a model on a file (CSV, JSONL, Avro, npz, idx)', load: async () => (await import('./commands/train.js')).train },
   score: { summary: 'score a file with a trained model', load: async () => (await import('./commands/score.js')).score },
+  eval: {
+    summary: 'detection quality on labelled benchmarks',
+    sub: {
+      nab: { summary: 'NAB with the streaming protocol (optimised and label-free thresholds)', load: async () => (await import('./commands/evalNab.js')).evalNab },
+      tabular: { summary: 'unsupervised ROC-AUC and PR-AUC on a labelled table (ADBench npz)', load: async () => (await import('./commands/evalTabular.js')).evalTabular },
+    },
+  },
+  bench: {
+    summary: 'benchmarks',
+    sub: {
+      clustering: { summary: 'clustering benchmark: DDCL, ablations, DeepCluster, k-means (ACC/NMI/ARI over seeds)', load: async () => (await import('./commands/benchClustering.js')).benchClustering },
+    },
+  },
   models: {
     summary: 'the model registry',
     sub: {

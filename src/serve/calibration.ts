@@ -39,6 +39,11 @@ export interface CalibrationOptions {
   tailQuantile?: number;
   /** Enable the streaming anomaly likelihood with these windows (events). */
   likelihood?: { shortWindow: number; longWindow: number };
+  /**
+   * Rows the per-prototype norms are fitted on: 'train' (in-sample: scores are smaller than on
+   * unseen rows, so new normal rows look unusual) or 'calibration' (the held-out rows; default).
+   */
+  normaliseOn?: 'train' | 'calibration';
 }
 
 export interface ScoreColumns {
@@ -79,12 +84,13 @@ export function fitCalibration(
 ): CalibrationState {
   const kind = opts.rawScore ?? 's_q';
   const minMembers = opts.minMembers ?? 10;
+  const normRows = (opts.normaliseOn ?? 'calibration') === 'calibration' ? calib : train;
   const all: number[] = [];
   const per: number[][] = Array.from({ length: K }, () => []);
-  for (let i = 0; i < train.n; i++) {
-    const v = raw(train, kind, i);
+  for (let i = 0; i < normRows.n; i++) {
+    const v = raw(normRows, kind, i);
     all.push(v);
-    per[train.nearest[i]!]?.push(v);
+    per[normRows.nearest[i]!]?.push(v);
   }
   const global = robust(all);
   const perPrototype: PrototypeNorm = { loc: [], scale: [], count: [] };
@@ -103,7 +109,7 @@ export function fitCalibration(
     tail: { zq: 0, mass: 0, beta: 1 },
     ...(opts.likelihood ? { likelihood: opts.likelihood } : {}),
   };
-  if (train.recon) state.recon = robust(Array.from(train.recon as ArrayLike<number>));
+  if (normRows.recon) state.recon = robust(Array.from(normRows.recon as ArrayLike<number>));
   const zs = new Float64Array(calib.n);
   for (let i = 0; i < calib.n; i++) zs[i] = normalise(state, calib, i);
   zs.sort();
@@ -158,9 +164,31 @@ export function normalTail(x: number): number {
   return x >= 0 ? y / 2 : 1 - y / 2;
 }
 
+/** -log10 Q(x), accurate far into the tail (no underflow to 0 where Q itself would). */
+export function normalSurprise(x: number): number {
+  if (x < 0) return -Math.log10(1 - normalTail(-x));
+  const t = 1 / (1 + 0.3275911 * (x / Math.SQRT2));
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return -(Math.log(poly / 2) - (x * x) / 2) / Math.LN10;
+}
+
+/** The result of grading one event. */
+export interface Graded {
+  /** Per-prototype robust z of the raw score. */
+  z: number;
+  /** In [0, 1]: alerts are grade >= the alert threshold. */
+  grade: number;
+  /** -log10(1 - grade), computed without rounding 1 - grade to 0: ranks events beyond 1 - 1e-16. */
+  surprise: number;
+}
+
 /**
  * Streaming calibrator: one per model (and, in evaluation, one per series). `grade()` takes the
  * next event's raw scores and returns its grade; state only ever depends on earlier events.
+ *
+ * The anomaly likelihood follows Numenta's: the short-term average of the (squashed) z is compared
+ * with the distribution of that same average over the long window (mean and variance of the
+ * averages, not of single values: an average of w values varies sqrt(w) less).
  */
 export class Calibrator {
   private readonly short: Float64Array;
@@ -172,46 +200,78 @@ export class Calibrator {
   private longSq = 0;
   private sIdx = 0;
   private lIdx = 0;
+  /** Squashed z in arrival order, for handing the history to the next model's calibrator. */
+  private readonly raw: Float64Array;
+  private rawN = 0;
+  private rIdx = 0;
 
   constructor(readonly state: CalibrationState) {
     this.short = new Float64Array(state.likelihood?.shortWindow ?? 1);
     this.long = new Float64Array(state.likelihood?.longWindow ?? 1);
+    this.raw = new Float64Array(state.likelihood ? state.likelihood.longWindow + state.likelihood.shortWindow : 1);
+  }
+
+  /**
+   * A calibrator for a new model (after a retrain or hot swap) that keeps this one's recent
+   * history, so the likelihood does not restart cold at every model version.
+   */
+  next(state: CalibrationState): Calibrator {
+    const c = new Calibrator(state);
+    if (!state.likelihood || !this.state.likelihood) return c;
+    const R = this.raw.length;
+    for (let j = 0; j < this.rawN; j++) c.observe(this.raw[(this.rIdx - this.rawN + j + 2 * R) % R]!);
+    return c;
   }
 
   /** Grade of event i of a batch. Updates the likelihood windows (if enabled) afterwards. */
-  grade(c: ScoreColumns, i: number): { z: number; grade: number } {
+  grade(c: ScoreColumns, i: number): Graded {
     const z = normalise(this.state, c, i);
-    const q = quantileGrade(this.state, z);
-    if (!this.state.likelihood) return { z, grade: q };
-    const lik = this.likelihood(z);
-    return { z, grade: lik };
+    if (!this.state.likelihood) {
+      const q = quantileGrade(this.state, z);
+      const t = this.state.tail;
+      const surprise = z > t.zq ? -Math.log10(t.mass) + (z - t.zq) / (t.beta * Math.LN10) : -Math.log10(Math.max(1 - q, 1e-300));
+      return { z, grade: q, surprise };
+    }
+    const x = this.observe(squash(z));
+    return { z, grade: 1 - normalTail(x), surprise: normalSurprise(x) };
   }
 
   /** Anomaly likelihood of z given the recent history; then z joins the history. */
   likelihood(z: number): number {
-    // Squash z so that single huge outliers do not dominate the long-term statistics.
-    const v = Math.log1p(Math.max(0, z));
+    return 1 - normalTail(this.observe(squash(z)));
+  }
+
+  /** Adds v to the windows; returns the standardised short-term average (0 until warm). */
+  private observe(v: number): number {
+    if (this.rawN < this.raw.length) this.rawN++;
+    this.raw[this.rIdx] = v;
+    this.rIdx = (this.rIdx + 1) % this.raw.length;
     if (this.shortN === this.short.length) this.shortSum -= this.short[this.sIdx]!;
     else this.shortN++;
     this.short[this.sIdx] = v;
     this.shortSum += v;
     this.sIdx = (this.sIdx + 1) % this.short.length;
-    const shortMean = this.shortSum / this.shortN;
-    let p = 0.5;
+    const a = this.shortSum / this.shortN;
+    let x = 0;
     if (this.longN >= Math.min(50, this.long.length)) {
       const mean = this.longSum / this.longN;
-      const variance = Math.max(this.longSq / this.longN - mean * mean, 1e-6);
-      p = 1 - normalTail((shortMean - mean) / Math.sqrt(variance));
+      const variance = Math.max(this.longSq / this.longN - mean * mean, 1e-4);
+      x = (a - mean) / Math.sqrt(variance);
     }
     if (this.longN === this.long.length) {
       const old = this.long[this.lIdx]!;
       this.longSum -= old;
       this.longSq -= old * old;
     } else this.longN++;
-    this.long[this.lIdx] = v;
-    this.longSum += v;
-    this.longSq += v * v;
+    this.long[this.lIdx] = a;
+    this.longSum += a;
+    this.longSq += a * a;
     this.lIdx = (this.lIdx + 1) % this.long.length;
-    return p;
+    return x;
   }
+}
+
+/** Squash z so that single huge outliers do not dominate the long-term statistics. */
+function squash(z: number): number {
+  return Math.log1p(Math.max(0, z));
 }
