@@ -31,8 +31,14 @@ export interface RetrainerOptions {
   spec: FeatureSpec;
   train: Partial<Omit<TrainConfig, 'resume'>>;
   gate?: Partial<GateConfig>;
-  /** Newest fraction of the window held back for the gate. Default 0.2. */
+  /** Fraction of the window held back for the gate. Default 0.2. */
   holdoutFraction?: number;
+  /**
+   * Which events are held back: 'interleaved' (default; every k-th, so the slice spans the same
+   * hours as the training rows: a window of about one daily cycle otherwise holds back hours
+   * neither model has seen) or 'newest' (the latest events, what comes next).
+   */
+  holdout?: 'interleaved' | 'newest';
   /** Fewer samples in the window: the run is skipped. Default 2000. */
   minEvents?: number;
   /**
@@ -107,10 +113,8 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
       const win = { events: snap.length, train: 0, holdout: 0, fromTs: snap[0]?.timestamp ?? null, toTs: snap[snap.length - 1]?.timestamp ?? null };
       if (snap.length < minEvents)
         return this.done({ result: 'skipped', reason: `window holds ${snap.length} events, fewer than ${minEvents}`, parentVersion, window: win, seconds: (performance.now() - t0) / 1000 }, trigger);
-      // The newest slice is held back: what the models will face next, seen by neither in training.
-      const nHold = Math.max(1, Math.round(snap.length * (o.holdoutFraction ?? 0.2)));
-      const trainSamples = snap.slice(0, snap.length - nHold);
-      const holdSamples = snap.slice(snap.length - nHold);
+      // The held-back slice is seen by neither model in training.
+      const { trainSamples, holdSamples } = splitHoldout(snap, o.holdoutFraction ?? 0.2, o.holdout ?? 'interleaved');
       win.train = trainSamples.length;
       win.holdout = holdSamples.length;
       const mode = o.mode === 'fresh' || !parent || !canResume(parent, o.train) ? 'fresh' : 'fine-tune';
@@ -174,6 +178,22 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
     this.emit('outcome', out);
     return out;
   }
+}
+
+/** Splits a window (oldest first) into training samples and the held-back slice, both in window order. */
+export function splitHoldout<T>(snap: readonly T[], fraction: number, how: 'interleaved' | 'newest'): { trainSamples: T[]; holdSamples: T[] } {
+  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdoutFraction must be in (0, 1), got ${fraction}`);
+  if (how === 'newest') {
+    const nHold = Math.max(1, Math.round(snap.length * fraction));
+    return { trainSamples: snap.slice(0, snap.length - nHold), holdSamples: snap.slice(snap.length - nHold) };
+  }
+  // Offset by one from buildModel's own calibration split (every k-th ending at k-1), so the
+  // two slices do not line up on the same phase.
+  const every = Math.max(2, Math.round(1 / fraction));
+  const trainSamples: T[] = [];
+  const holdSamples: T[] = [];
+  snap.forEach((s, i) => (i % every === 0 ? holdSamples : trainSamples).push(s));
+  return { trainSamples, holdSamples };
 }
 
 /** The parent's weights can seed training with these params (same K and variant; dual-linear is tied to n). */
