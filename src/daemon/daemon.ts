@@ -139,7 +139,11 @@ export class Daemon {
       topics: cfg.input.topics,
       consumer: { groupId: cfg.kafka.groupId, fromBeginning: true, maxBatchSize: cfg.batch.size, maxWaitTimeMs: Math.max(1, cfg.batch.lingerMs) },
       delivery: cfg.delivery,
-      transactionalId: `ddcl-${cfg.kafka.groupId}-${hostname()}-${process.pid}`,
+      // Stable across restarts of this instance (not the pid): a restarted instance fences its
+      // predecessor and aborts the transaction a kill -9 left open, instead of every
+      // read_committed reader and the group's offsets waiting for its timeout. Two instances on
+      // one host need distinct kafka.clientId values.
+      transactionalId: `ddcl-${cfg.kafka.groupId}-${cfg.kafka.clientId}-${hostname()}`,
       maxInFlight: cfg.batch.maxInFlight,
       processor: this.processor,
       log: this.log,

@@ -17,7 +17,9 @@ import type {
   ProducerRecord,
   RecordBatch,
   TopicPartition,
+  TopicPartitionOffset,
 } from '../stream/types.js';
+import type { KafkaError } from '../stream/errors.js';
 
 export interface ProcessedBatch {
   out: ProducerRecord[];
@@ -114,10 +116,7 @@ export class StreamRunner {
       m?.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(offsets[0]!.offset)));
 
     if (o.delivery === 'exactly-once') {
-      await this.producer!.transaction(async (tx) => {
-        if (processed.out.length) await tx.send(processed.out);
-        await tx.sendOffsets({ consumer: this.consumer!, offsets });
-      });
+      await this.transactionWithRetry(processed.out, offsets, isStale);
       this.countOut(processed.out);
       m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
       return;
@@ -170,6 +169,28 @@ export class StreamRunner {
         if (this.stopping && attempt > 0) throw err;
         this.opts.log.warn('produce failed, retrying', { error: (err as Error).message, attempt });
         await sleep(Math.min(5000, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  /**
+   * One transaction for the batch's outputs and offsets. An aborted transaction left nothing
+   * visible, so it is simply run again (e.g. CONCURRENT_TRANSACTIONS right after the previous
+   * commit, or a broker restart); a fatal error (fenced: another instance took over) is thrown.
+   */
+  private async transactionWithRetry(out: ProducerRecord[], offsets: TopicPartitionOffset[], isStale: () => boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.producer!.transaction(async (tx) => {
+          if (out.length) await tx.send(out);
+          await tx.sendOffsets({ consumer: this.consumer!, offsets });
+        });
+        return;
+      } catch (err) {
+        const e = err as Partial<KafkaError>;
+        if (e.fatal || (this.stopping && attempt > 0) || attempt >= 20 || isStale()) throw err;
+        this.opts.log.warn('transaction failed, retrying', { error: (err as Error).message, attempt });
+        await sleep(Math.min(5000, 100 * 2 ** attempt));
       }
     }
   }
