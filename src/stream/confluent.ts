@@ -23,6 +23,7 @@ import {
   KafkaProtocolError,
   KafkaTimeoutError,
   KafkaTransactionError,
+  RETRIABLE_BROKER_CODES,
 } from './errors.js';
 import type {
   Admin,
@@ -92,16 +93,6 @@ const RETRIABLE = new Set([
   ...CONNECTION,
   ...TIMEOUT,
   'ERR__QUEUE_FULL',
-  'ERR_LEADER_NOT_AVAILABLE',
-  'ERR_NOT_LEADER_FOR_PARTITION',
-  'ERR_NOT_COORDINATOR',
-  'ERR_COORDINATOR_NOT_AVAILABLE',
-  'ERR_COORDINATOR_LOAD_IN_PROGRESS',
-  'ERR_REBALANCE_IN_PROGRESS',
-  'ERR_UNKNOWN_TOPIC_OR_PART',
-  'ERR_NOT_ENOUGH_REPLICAS',
-  'ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  'ERR_CONCURRENT_TRANSACTIONS',
   'ERR__WAIT_COORD',
   'ERR__IN_PROGRESS',
   'ERR__RETRY',
@@ -134,9 +125,10 @@ export function fromConfluentError(e: unknown, op: string, subject?: string): Ka
     });
   }
   const name = codeName(err.code);
-  const retriable = err.retriable === true || RETRIABLE.has(name);
   // Positive codes are the broker's protocol codes: drop librdkafka's 'ERR_' to get Kafka's name.
   const broker = (err.code ?? 0) > 0;
+  const retriable =
+    err.retriable === true || RETRIABLE.has(name) || (broker && RETRIABLE_BROKER_CODES.has(err.code!));
   const code = broker && name.startsWith('ERR_') ? name.slice(4) : name;
   const info = {
     ...base,

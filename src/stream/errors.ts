@@ -70,6 +70,37 @@ export class KafkaProtocolError extends KafkaError {}
 /** A transaction could not begin, send, add offsets, commit or abort. See `abortable` and `fatal`. */
 export class KafkaTransactionError extends KafkaError {}
 
+/**
+ * Kafka protocol error codes a client may retry (Kafka's RetriableException family, plus
+ * REBALANCE_IN_PROGRESS, which clears once the member rejoined). Both libraries under-report some
+ * of these (librdkafka names 14 GROUP_LOAD_IN_PROGRESS and flags none outside transactions).
+ */
+export const RETRIABLE_BROKER_CODES: ReadonlySet<number> = new Set([
+  2, // CORRUPT_MESSAGE
+  3, // UNKNOWN_TOPIC_OR_PARTITION
+  5, // LEADER_NOT_AVAILABLE
+  6, // NOT_LEADER_OR_FOLLOWER
+  7, // REQUEST_TIMED_OUT
+  8, // REPLICA_NOT_AVAILABLE
+  13, // NETWORK_EXCEPTION
+  14, // COORDINATOR_LOAD_IN_PROGRESS
+  15, // COORDINATOR_NOT_AVAILABLE
+  16, // NOT_COORDINATOR
+  19, // NOT_ENOUGH_REPLICAS
+  20, // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  27, // REBALANCE_IN_PROGRESS
+  51, // CONCURRENT_TRANSACTIONS
+  56, // KAFKA_STORAGE_ERROR
+  72, // LISTENER_NOT_FOUND
+  74, // FENCED_LEADER_EPOCH
+  75, // UNKNOWN_LEADER_EPOCH
+  78, // OFFSET_NOT_AVAILABLE
+  80, // PREFERRED_LEADER_NOT_AVAILABLE
+  89, // THROTTLING_QUOTA_EXCEEDED
+  100, // UNKNOWN_TOPIC_ID
+  103, // INCONSISTENT_TOPIC_ID
+]);
+
 export function isKafkaError(e: unknown): e is KafkaError {
   return e instanceof KafkaError;
 }

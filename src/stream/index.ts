@@ -9,6 +9,7 @@ import type { KafkaClient, KafkaClientConfig } from './types.js';
 export * from './types.js';
 export * from './errors.js';
 export * from './topics.js';
+export * from './retry.js';
 export { nextOffset } from './common.js';
 
 export function createKafkaClient(config: KafkaClientConfig): KafkaClient {

@@ -19,6 +19,7 @@ import {
   KafkaProtocolError,
   KafkaTimeoutError,
   KafkaTransactionError,
+  RETRIABLE_BROKER_CODES,
 } from './errors.js';
 import type {
   Admin,
@@ -111,7 +112,9 @@ export function fromKafkajsError(e: unknown, op: string, subject?: string): Kafk
       ...base,
       code: inner.type,
       ...(typeof inner.code === 'number' && { brokerCode: inner.code }),
-      retriable: inner.retriable === true,
+      retriable:
+        inner.retriable === true ||
+        (typeof inner.code === 'number' && RETRIABLE_BROKER_CODES.has(inner.code)),
       fatal,
       abortable: Cls === KafkaTransactionError && !fatal,
     });
