@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { runStream, type StreamConfig } from '../../../src/eval/stream/detector.js';
 import { nabFeatureSpec, defaultNabConfig } from '../../../src/eval/stream/nab.js';
 import { evalTabular } from '../../../src/eval/tabular.js';
-import { main } from '../../../src/cli/main.js';
 import { Rng } from '../../../src/model/rng.js';
 import { npy, npz, tempDir } from '../data/helpers.js';
 
