@@ -218,6 +218,9 @@ function toOffsets(offsets: TopicPartitionOffset[]): K.TopicOffsets[] {
 
 class KafkajsProducer implements Producer {
   readonly transactional: boolean;
+  /** One transaction at a time per producer: later callers queue behind the running one. */
+  private txChain: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly p: K.Producer,
     transactional: boolean,
@@ -246,6 +249,12 @@ class KafkajsProducer implements Producer {
         impl: IMPL,
       });
     }
+    const run = this.txChain.then(() => this.runTransaction(fn));
+    this.txChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runTransaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const tx = await wrap('transaction.begin', () => this.p.transaction());
     const handle: Transaction = {
       send: async (records) => {

@@ -155,9 +155,16 @@ export interface RunOptions {
    * (from the last position reached; kafkajs retries with back-off and may restart the consumer).
    */
   eachBatch(batch: RecordBatch, ctx: BatchContext): Promise<void>;
-  /** Partitions assigned or revoked. confluent awaits it before the change takes effect; kafkajs does not. */
+  /**
+   * Partitions assigned or revoked. confluent awaits it before the change takes effect; kafkajs
+   * does not, and reports 'revoke' when it learns of a rebalance (its groups are eager: all
+   * partitions go), not on disconnect.
+   */
   onRebalance?(event: RebalanceEvent): void | Promise<void>;
-  /** The consumer stopped on an error it will not recover from by itself. */
+  /**
+   * The consumer stopped on an error it will not recover from by itself (kafkajs, after its
+   * restarts gave up). librdkafka recovers by itself, so the confluent client never calls it.
+   */
   onCrash?(error: Error): void;
   /** Default 1. */
   partitionsConsumedConcurrently?: number;
