@@ -32,7 +32,15 @@ export const run: Command = {
     if (cfg.input.topics.length === 0) throw new UserError('invalid config: input.topics: must name at least one topic');
     const { Daemon } = await import('../../daemon/daemon.js');
     const { bootstrapFromTopics } = await import('../../daemon/bootstrap.js');
-    const daemon = new Daemon(cfg, { bootstrap: (d) => bootstrapFromTopics(d) });
+    const { inlierWindow, startRetraining } = await import('../../daemon/retraining.js');
+    // Inliers feed the training window from the first batch on; the side loop starts once the
+    // daemon runs (it needs the Kafka client and the registry).
+    const window = inlierWindow(cfg);
+    let retraining: Awaited<ReturnType<typeof startRetraining>> | undefined;
+    const daemon = new Daemon(cfg, {
+      bootstrap: (d) => bootstrapFromTopics(d),
+      onInliers: (samples) => (retraining ? retraining.observe(samples) : window.add(samples)),
+    });
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
@@ -41,13 +49,18 @@ export const run: Command = {
       }
       stopping = true;
       daemon.log.info('stopping', { signal });
-      void daemon.stop().then(() => process.exit(0));
+      void (async () => {
+        await retraining?.stop();
+        await daemon.stop();
+        process.exit(0);
+      })();
       // Bounded: never hang past the configured timeout plus a margin.
       setTimeout(() => process.exit(1), cfg.shutdown.timeoutMs + 2000).unref();
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     await daemon.start();
+    retraining = await startRetraining(daemon, window);
     await new Promise<never>(() => undefined);
     return 0;
   },
