@@ -13,10 +13,17 @@ import { featureSpecFor } from './daemon.js';
 export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number } = {}): Promise<void> {
   const cfg = d.cfg;
   const want = cfg.training.minEvents;
-  d.log.info('no model yet: reading the first events to train one', { events: want, topics: cfg.input.topics });
+  d.log.info('no model yet: reading the first events to train one', {
+    events: want,
+    topics: cfg.input.topics,
+  });
   const records: DecodedRecord[] = [];
   let refused = 0;
-  const consumer = await d.client.consumer({ groupId: `ddcl-bootstrap-${randomUUID()}`, fromBeginning: true, maxBatchSize: 1000 });
+  const consumer = await d.client.consumer({
+    groupId: `ddcl-bootstrap-${randomUUID()}`,
+    fromBeginning: true,
+    maxBatchSize: 1000,
+  });
   await consumer.subscribe(cfg.input.topics);
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
@@ -37,10 +44,14 @@ export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number 
   });
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+  const timedOut = await Promise.race([
+    done.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+  ]);
   clearTimeout(timer);
   await consumer.disconnect();
-  if (timedOut) throw new Error(`bootstrap: only ${records.length} of ${want} events arrived within ${timeoutMs} ms`);
+  if (timedOut)
+    throw new Error(`bootstrap: only ${records.length} of ${want} events arrived within ${timeoutMs} ms`);
   const t0 = performance.now();
   const built = await buildModel(featureSpecFor(cfg, d.schema), records, {
     train: cfg.training.params as Partial<TrainConfig>,
@@ -49,7 +60,11 @@ export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number 
   });
   const version = await d.registry.write(cfg.model.name, built.parts);
   await d.registry.setCurrent(cfg.model.name, version);
-  d.log.info('first model trained', { version, rows: built.rows, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)) });
+  d.log.info('first model trained', {
+    version,
+    rows: built.rows,
+    seconds: Number(((performance.now() - t0) / 1000).toFixed(2)),
+  });
   d.metrics.trainingRuns.inc({ result: 'accepted' });
   await d.loadModel(version);
 }

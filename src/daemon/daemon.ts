@@ -11,7 +11,15 @@ import { HttpEndpoints } from '../obs/http.js';
 import { loadArtifact } from '../registry/artifact.js';
 import { ModelRegistry } from '../registry/registry.js';
 import { ServingModel } from '../serve/servingModel.js';
-import { createKafkaClient, ddclTopicSpecs, ensureTopics, type KafkaClient, type KafkaClientConfig } from '../stream/index.js';
+import {
+  createKafkaClient,
+  ddclTopicSpecs,
+  ensureTopics,
+  type KafkaClient,
+  type KafkaClientConfig,
+  type RecordBatch,
+  type TopicPartition,
+} from '../stream/index.js';
 import { readFileSync } from 'node:fs';
 import { inputCodec } from './codecs.js';
 import { ScoringProcessor, type AlertInfo, type InlierSample } from './processor.js';
@@ -23,6 +31,8 @@ export interface DaemonOptions {
   /** Build the first model when the registry has none (from the first events of the input topics). */
   bootstrap?: (daemon: Daemon) => Promise<void>;
   onInliers?: (samples: InlierSample[], model: ServingModel) => void;
+  /** A batch's outputs were acknowledged (or its transaction committed): end-to-end latency. */
+  onDelivered?: (batch: RecordBatch, at: number) => void;
 }
 
 export function kafkaClientConfig(cfg: DdclConfig, log?: Logger): KafkaClientConfig {
@@ -40,17 +50,29 @@ export function kafkaClientConfig(cfg: DdclConfig, log?: Logger): KafkaClientCon
     brokers: k.brokers,
     clientId: k.clientId,
     ...(tls ? { ssl: tls } : {}),
-    ...(k.sasl ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: resolveSecret(k.sasl) } } : {}),
-    ...(log ? { log: (r) => log.log(r.level, r.message, { component: 'kafka', namespace: r.namespace }) } : {}),
+    ...(k.sasl
+      ? { sasl: { mechanism: k.sasl.mechanism, username: k.sasl.username, password: resolveSecret(k.sasl) } }
+      : {}),
+    ...(log
+      ? { log: (r) => log.log(r.level, r.message, { component: 'kafka', namespace: r.namespace }) }
+      : {}),
   };
 }
 
 /** The feature spec for a config: given in full, or derived from the input schema with overrides. */
 export function featureSpecFor(cfg: DdclConfig, schema: object | undefined): FeatureSpec {
-  const f = (cfg.features ?? {}) as { spec?: FeatureSpec; key?: string; overrides?: Record<string, Record<string, unknown>> };
+  const f = (cfg.features ?? {}) as {
+    spec?: FeatureSpec;
+    key?: string;
+    overrides?: Record<string, Record<string, unknown>>;
+  };
   if (f.spec) return f.spec;
-  if (!schema) throw new Error('features: with input.format json and no input.schema, features.spec must be given');
-  return deriveSpecFromAvro(schema, { ...(f.key ? { key: f.key } : {}), ...(f.overrides ? { overrides: f.overrides } : {}) });
+  if (!schema)
+    throw new Error('features: with input.format json and no input.schema, features.spec must be given');
+  return deriveSpecFromAvro(schema, {
+    ...(f.key ? { key: f.key } : {}),
+    ...(f.overrides ? { overrides: f.overrides } : {}),
+  });
 }
 
 export class Daemon {
@@ -87,6 +109,11 @@ export class Daemon {
     });
   }
 
+  /** The input partitions this instance holds now. */
+  get assignment(): TopicPartition[] {
+    return this.runner?.assignment ?? [];
+  }
+
   get model(): ServingModel | undefined {
     return this.processor.current;
   }
@@ -97,13 +124,21 @@ export class Daemon {
     const v = version ?? (await this.registry.current(name));
     if (!v) throw new Error(`no current version of model "${name}" in ${this.registry.root}`);
     const artifact = await loadArtifact(this.registry.versionDir(name, v));
-    const m = await ServingModel.fromArtifact(artifact, { device: this.cfg.model.device, threads: this.cfg.model.threads });
+    const m = await ServingModel.fromArtifact(artifact, {
+      device: this.cfg.model.device,
+      threads: this.cfg.model.threads,
+    });
     const old = this.processor.setModel(m);
     this.metrics.setModel(name, v);
     this.metrics.device.reset();
     this.metrics.device.set({ stage: 'serve', requested: m.device.requested, actual: m.device.actual }, 1);
     if (old) this.metrics.modelSwaps.inc({ model: name });
-    this.log.info('model loaded', { model: name, version: v, device: m.device.actual, ...(m.device.fellBack ? { fallback: m.device.reasons } : {}) });
+    this.log.info('model loaded', {
+      model: name,
+      version: v,
+      device: m.device.actual,
+      ...(m.device.fellBack ? { fallback: m.device.reasons } : {}),
+    });
     // The in-flight batch may still hold the old model: release it a little later.
     if (old) setTimeout(() => void old.release().catch(() => undefined), 5000).unref();
     return m;
@@ -118,7 +153,10 @@ export class Daemon {
         readiness: () => {
           const model = this.model ? `${this.model.name}@${this.model.version}` : false;
           const partitions = this.runner?.assignment.length ?? 0;
-          return { ready: Boolean(model) && partitions > 0 && Boolean(this.runner?.running), checks: { model, partitions: partitions > 0 ? String(partitions) : false } };
+          return {
+            ready: Boolean(model) && partitions > 0 && Boolean(this.runner?.running),
+            checks: { model, partitions: partitions > 0 ? String(partitions) : false },
+          };
         },
         metrics: () => this.metrics.text(),
       });
@@ -133,11 +171,19 @@ export class Daemon {
     }
     if (await this.registry.current(cfg.model.name)) await this.loadModel();
     else if (this.opts.bootstrap) await this.opts.bootstrap(this);
-    else throw new Error(`no model "${cfg.model.name}" in ${this.registry.root}: train one first (ddcl train) or enable bootstrap`);
+    else
+      throw new Error(
+        `no model "${cfg.model.name}" in ${this.registry.root}: train one first (ddcl train) or enable bootstrap`,
+      );
     this.runner = new StreamRunner({
       client: this.client,
       topics: cfg.input.topics,
-      consumer: { groupId: cfg.kafka.groupId, fromBeginning: true, maxBatchSize: cfg.batch.size, maxWaitTimeMs: Math.max(1, cfg.batch.lingerMs) },
+      consumer: {
+        groupId: cfg.kafka.groupId,
+        fromBeginning: true,
+        maxBatchSize: cfg.batch.size,
+        maxWaitTimeMs: Math.max(1, cfg.batch.lingerMs),
+      },
       delivery: cfg.delivery,
       // Stable across restarts of this instance (not the pid): a restarted instance fences its
       // predecessor and aborts the transaction a kill -9 left open, instead of every
@@ -148,9 +194,15 @@ export class Daemon {
       processor: this.processor,
       log: this.log,
       metrics: this.metrics,
+      ...(this.opts.onDelivered ? { onDelivered: this.opts.onDelivered } : {}),
     });
     await this.runner.start();
-    this.log.info('consuming', { topics: cfg.input.topics, group: cfg.kafka.groupId, delivery: cfg.delivery, client: cfg.kafka.client });
+    this.log.info('consuming', {
+      topics: cfg.input.topics,
+      group: cfg.kafka.groupId,
+      delivery: cfg.delivery,
+      client: cfg.kafka.client,
+    });
   }
 
   /** Graceful stop (idempotent): finish the in-flight batches, commit, close; bounded by shutdown.timeoutMs. */
@@ -160,7 +212,11 @@ export class Daemon {
       const r = (await this.runner?.stop(this.cfg.shutdown.timeoutMs)) ?? { clean: true };
       await this.http?.stop();
       await this.model?.release().catch(() => undefined);
-      this.log.info('stopped', { clean: r.clean, ms: Math.round(performance.now() - t0), ...this.processor.counts });
+      this.log.info('stopped', {
+        clean: r.clean,
+        ms: Math.round(performance.now() - t0),
+        ...this.processor.counts,
+      });
     })();
     return this.stopped;
   }

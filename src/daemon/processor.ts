@@ -2,7 +2,13 @@
 // output records for the sinks (enriched, alerts, dead letters). No logging per event, no
 // allocation per event beyond the output records themselves.
 import type { Type } from 'avsc';
-import { RecordError, SchemaNotLoadedError, loadSchema, type Codec, type DecodedRecord } from '../codec/index.js';
+import {
+  RecordError,
+  SchemaNotLoadedError,
+  loadSchema,
+  type Codec,
+  type DecodedRecord,
+} from '../codec/index.js';
 import type { DdclMetrics } from '../obs/metrics.js';
 import type { ServingModel } from '../serve/servingModel.js';
 import type { ConsumedRecord, ProducerRecord, RecordBatch } from '../stream/types.js';
@@ -94,7 +100,8 @@ export class ScoringProcessor implements BatchProcessor {
           rec = o.codec.decode(r.value);
         } catch (e) {
           // A Confluent id not cached yet: fetch the writer schema, then decode again.
-          if (e instanceof SchemaNotLoadedError && 'decodeAsync' in o.codec) rec = await (o.codec as { decodeAsync(b: Buffer): Promise<DecodedRecord> }).decodeAsync(r.value);
+          if (e instanceof SchemaNotLoadedError && 'decodeAsync' in o.codec)
+            rec = await (o.codec as { decodeAsync(b: Buffer): Promise<DecodedRecord> }).decodeAsync(r.value);
           else throw e;
         }
         m.featurizer.featurize(rec, X, rowOf.length * dim);
@@ -130,13 +137,31 @@ export class ScoringProcessor implements BatchProcessor {
               key: r.key,
               event_time: eventTime,
               original: r.value,
-              ddcl: { model_name: m.name, model_version: m.version, scored_at: now, score: z, grade, nearest_prototype: nearest, is_alert: isAlert },
+              ddcl: {
+                model_name: m.name,
+                model_version: m.version,
+                scored_at: now,
+                score: z,
+                grade,
+                nearest_prototype: nearest,
+                is_alert: isAlert,
+              },
             }),
           });
         }
         if (isAlert) {
           const ex = m.explainer.explain(X, j * dim, nearest, o.topFeatures);
-          const info: AlertInfo = { source: { topic, partition, offset: r.offset }, key: r.key, eventTime, record: decoded[j]!, score: z, grade, nearest, top: ex.top, model: modelRef };
+          const info: AlertInfo = {
+            source: { topic, partition, offset: r.offset },
+            key: r.key,
+            eventTime,
+            record: decoded[j]!,
+            score: z,
+            grade,
+            nearest,
+            top: ex.top,
+            model: modelRef,
+          };
           out.push({
             topic: o.sinks.alertsTopic,
             key: `${topic}-${partition}-${r.offset}`,
@@ -150,7 +175,10 @@ export class ScoringProcessor implements BatchProcessor {
               grade,
               threshold: o.alertThreshold,
               nearest_prototype: nearest,
-              top_features: ex.top.map((f) => ({ ...f, direction: f.direction === 'above' ? 'ABOVE' : 'BELOW' })),
+              top_features: ex.top.map((f) => ({
+                ...f,
+                direction: f.direction === 'above' ? 'ABOVE' : 'BELOW',
+              })),
             }),
             headers: { 'ddcl-model': `${m.name}@${m.version}` },
           });
@@ -175,9 +203,23 @@ export class ScoringProcessor implements BatchProcessor {
     return Number.isFinite(r.timestamp) ? r.timestamp : null;
   }
 
-  private deadLetter(r: ConsumedRecord, topic: string, partition: number, e: RecordError | NullValueError): ProducerRecord {
+  private deadLetter(
+    r: ConsumedRecord,
+    topic: string,
+    partition: number,
+    e: RecordError | NullValueError,
+  ): ProducerRecord {
     this.counts.dlq++;
-    const info = e instanceof RecordError ? e.toJSON() : { name: 'DecodeError', code: 'null_value', path: '$', value: 'null', reason: 'the message has no value' };
+    const info =
+      e instanceof RecordError
+        ? e.toJSON()
+        : {
+            name: 'DecodeError',
+            code: 'null_value',
+            path: '$',
+            value: 'null',
+            reason: 'the message has no value',
+          };
     this.opts.metrics?.dlq.inc({ code: info.code });
     return {
       topic: this.opts.sinks.dlqTopic,

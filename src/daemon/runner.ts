@@ -41,6 +41,8 @@ export interface RunnerOptions {
   log: Logger;
   metrics?: DdclMetrics;
   onAssignmentChange?: (assigned: TopicPartition[]) => void;
+  /** Called once a batch's outputs are acknowledged (at-least-once) or its transaction committed. */
+  onDelivered?: (batch: RecordBatch, at: number) => void;
 }
 
 const key = (t: string, p: number) => `${t}\u0000${p}`;
@@ -70,7 +72,9 @@ export class StreamRunner {
   async start(): Promise<void> {
     const o = this.opts;
     this.producer = await o.client.producer(
-      o.delivery === 'exactly-once' ? { transactionalId: o.transactionalId ?? `ddcl-${o.consumer.groupId}` } : { idempotent: true },
+      o.delivery === 'exactly-once'
+        ? { transactionalId: o.transactionalId ?? `ddcl-${o.consumer.groupId}` }
+        : { idempotent: true },
     );
     this.consumer = await o.client.consumer({
       ...o.consumer,
@@ -89,9 +93,15 @@ export class StreamRunner {
         } else {
           for (const p of ev.partitions) this.chains.delete(key(p.topic, p.partition));
           const have = new Set(this.assigned.map((p) => key(p.topic, p.partition)));
-          this.assigned = this.assigned.concat(ev.partitions.filter((p) => !have.has(key(p.topic, p.partition))));
+          this.assigned = this.assigned.concat(
+            ev.partitions.filter((p) => !have.has(key(p.topic, p.partition))),
+          );
         }
-        o.log.info('partitions changed', { type: ev.type, partitions: ev.partitions.length, assigned: this.assigned.length });
+        o.log.info('partitions changed', {
+          type: ev.type,
+          partitions: ev.partitions.length,
+          assigned: this.assigned.length,
+        });
         o.onAssignmentChange?.(this.assigned);
       },
       onCrash: (err) => {
@@ -113,10 +123,14 @@ export class StreamRunner {
     const last = batch.records[batch.records.length - 1]!;
     const offsets = [{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last) }];
     if (batch.highWatermark !== '-1')
-      m?.consumerLag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(offsets[0]!.offset)));
+      m?.consumerLag.set(
+        { topic: batch.topic, partition: String(batch.partition) },
+        Number(BigInt(batch.highWatermark) - BigInt(offsets[0]!.offset)),
+      );
 
     if (o.delivery === 'exactly-once') {
       await this.transactionWithRetry(processed.out, offsets, isStale);
+      o.onDelivered?.(batch, Date.now());
       this.countOut(processed.out);
       m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
       return;
@@ -128,13 +142,18 @@ export class StreamRunner {
     const chained = prev
       .then(() => send)
       .then(async () => {
+        o.onDelivered?.(batch, Date.now());
         this.countOut(processed.out);
         await this.commitWithRetry(offsets);
         m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
       });
     // A failure here means we are stopping; the records stay uncommitted and are re-delivered.
     const settled = chained.catch((err: unknown) => {
-      o.log.warn('batch not committed', { error: String(err), topic: batch.topic, partition: batch.partition });
+      o.log.warn('batch not committed', {
+        error: String(err),
+        topic: batch.topic,
+        partition: batch.partition,
+      });
     });
     // The chain keeps the rejection: once a batch failed, no later offset of the partition commits.
     this.chains.set(k, chained);
@@ -178,7 +197,11 @@ export class StreamRunner {
    * visible, so it is simply run again (e.g. CONCURRENT_TRANSACTIONS right after the previous
    * commit, or a broker restart); a fatal error (fenced: another instance took over) is thrown.
    */
-  private async transactionWithRetry(out: ProducerRecord[], offsets: TopicPartitionOffset[], isStale: () => boolean): Promise<void> {
+  private async transactionWithRetry(
+    out: ProducerRecord[],
+    offsets: TopicPartitionOffset[],
+    isStale: () => boolean,
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.producer!.transaction(async (tx) => {
@@ -195,7 +218,9 @@ export class StreamRunner {
     }
   }
 
-  private async commitWithRetry(offsets: { topic: string; partition: number; offset: string }[]): Promise<void> {
+  private async commitWithRetry(
+    offsets: { topic: string; partition: number; offset: string }[],
+  ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.consumer!.commit(offsets);
