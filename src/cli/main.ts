@@ -26,6 +26,7 @@ const COMMANDS: Record<string, { summary: string; load?: Loader; sub?: Record<st
     summary: 'benchmarks',
     sub: {
       clustering: { summary: 'clustering benchmark: DDCL, ablations, DeepCluster, k-means (ACC/NMI/ARI over seeds)', load: async () => (await import('./commands/benchClustering.js')).benchClustering },
+      throughput: { summary: 'events/s and latency of the scoring path, in process or through Kafka (--kafka)', load: async () => (await import('./commands/benchThroughput.js')).benchThroughput },
     },
   },
   models: {
