@@ -6,7 +6,7 @@
 // scores only rows that come after the rows it was built from. Grades come from the daemon's
 // Calibrator, whose anomaly-likelihood history carries over from one model to the next.
 import { Featurizer, type FeatureSpec } from '../../features/index.js';
-import { Calibrator, type CalibrationOptions } from '../../serve/calibration.js';
+import { Calibrator, type CalibrationOptions, type CalibrationState, type ScoreColumns } from '../../serve/calibration.js';
 import { OnnxScorer } from '../../serve/scorer.js';
 import { buildModel } from '../../train/buildModel.js';
 import type { TrainConfig } from '../../train/config.js';
@@ -28,8 +28,19 @@ export interface StreamConfig {
    */
   cooldown: number;
   cooldownFactor: number;
+  /**
+   * Range check (HTM's "spatial anomaly" in NAB): a row whose numeric `field` lies outside
+   * [min - t, max + t] of the previous `window` rows, t = `tolerance` * (max - min), gets at least
+   * the surprise of an alert. Its grade is left as the model gave it. Absent: off.
+   */
+  spatial?: { field: string; tolerance: number; window: number };
   /** Rows per ONNX scoring call. */
   scoreBatch: number;
+  /**
+   * Called once per model with the raw scores it gave rows [start, start + n) and its calibration
+   * (for offline analysis of the grading; the stream itself does not depend on it).
+   */
+  onModel?: (start: number, cols: ScoreColumns, calibration: CalibrationState) => void;
 }
 
 export interface StreamResult {
@@ -67,6 +78,8 @@ export async function runStream(records: readonly object[], initialRows: number,
   let scoreSeconds = 0;
   let calibrator: Calibrator | undefined;
   let cooldownLeft = 0;
+  const range = cfg.spatial ? new RangeCheck(records, cfg.spatial) : undefined;
+  const alertSurprise = -Math.log10(1 - cfg.alertGrade);
   let start = Math.min(initialRows, n);
   // Rows before the first model: their scores are 0 (NAB ignores its probation rows anyway).
   if (start < n) {
@@ -87,6 +100,9 @@ export async function runStream(records: readonly object[], initialRows: number,
       if (X.errors.length > 0) throw X.errors[0]!.error;
       const d = fz.dim;
       const scorer = await OnnxScorer.create(built.parts.onnx, { intraOpThreads: 1 });
+      const rec = cfg.onModel
+        ? { n: end - start, sMin: new Float64Array(end - start), sQ: new Float64Array(end - start), nearest: new Int32Array(end - start), recon: new Float64Array(end - start) }
+        : undefined;
       try {
         for (let s = start; s < end; s += cfg.scoreBatch) {
           const m = Math.min(cfg.scoreBatch, end - s);
@@ -95,14 +111,21 @@ export async function runStream(records: readonly object[], initialRows: number,
           for (let j = 0; j < m; j++) {
             const i = s + j;
             const { z, grade, surprise } = calibrator.grade(b, j);
+            if (rec) {
+              rec.sMin[i - start] = b.sMin[j]!;
+              rec.sQ[i - start] = b.sQ[j]!;
+              rec.nearest[i - start] = b.nearest[j]!;
+              rec.recon[i - start] = b.recon?.[j] ?? 0;
+            }
             zs[i] = z;
             grades[i] = grade;
             nearest[i] = b.nearest[j]!;
             let out = surprise;
+            if (range?.outside(i)) out = Math.max(out, alertSurprise + 1);
             if (cooldownLeft > 0) {
               out *= cfg.cooldownFactor;
               cooldownLeft--;
-            } else if (grade >= cfg.alertGrade && cfg.cooldown > 0) cooldownLeft = cfg.cooldown;
+            } else if (out >= alertSurprise && cfg.cooldown > 0) cooldownLeft = cfg.cooldown;
             scores[i] = out;
             inlier[i] = grade < cfg.alertGrade ? 1 : 0;
           }
@@ -111,6 +134,7 @@ export async function runStream(records: readonly object[], initialRows: number,
         await scorer.release();
       }
       scoreSeconds += (performance.now() - t1) / 1000;
+      if (rec) cfg.onModel!(start, rec, built.calibration);
       if (end >= n) break;
       start = end;
       // Trailing window of inliers, oldest first.
@@ -127,4 +151,32 @@ function shingleReach(spec: FeatureSpec): number {
   let w = 0;
   for (const f of spec.fields) if (f.kind === 'shingle') w = Math.max(w, f.window - 1);
   return w;
+}
+
+/** Whether a row's value lies outside the (widened) range of the rows just before it. */
+export class RangeCheck {
+  constructor(
+    private readonly records: readonly object[],
+    private readonly opts: { field: string; tolerance: number; window: number },
+  ) {}
+
+  private value(i: number): number {
+    const v = (this.records[i] as Record<string, unknown>)[this.opts.field];
+    return typeof v === 'number' ? v : Number.NaN;
+  }
+
+  /** Uses rows max(0, i - window) .. i - 1 only. */
+  outside(i: number): boolean {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let k = Math.max(0, i - this.opts.window); k < i; k++) {
+      const x = this.value(k);
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    if (!(hi > lo)) return false;
+    const t = this.opts.tolerance * (hi - lo);
+    const x = this.value(i);
+    return x > hi + t || x < lo - t;
+  }
 }

@@ -35,6 +35,9 @@ export interface NabDetectorConfig {
   alertGrade: number;
   cooldown: number;
   cooldownFactor: number;
+  /** Range check on the value (detector.ts StreamConfig.spatial); tolerance 0: off. */
+  spatialTolerance: number;
+  spatialWindow: number;
 }
 
 export const defaultNabConfig: Readonly<NabDetectorConfig> = Object.freeze({
@@ -46,9 +49,11 @@ export const defaultNabConfig: Readonly<NabDetectorConfig> = Object.freeze({
   likelihood: { shortWindow: 10, longWindow: 1000 },
   retrainEvery: 2000,
   trainWindow: 2000,
-  alertGrade: 0.99999,
+  alertGrade: 0.9999,
   cooldown: 100,
   cooldownFactor: 0,
+  spatialTolerance: 0.05,
+  spatialWindow: 1000,
 });
 
 export function nabFeatureSpec(cfg: NabDetectorConfig): FeatureSpec {
@@ -72,6 +77,7 @@ export function streamConfig(cfg: NabDetectorConfig): StreamConfig {
     alertGrade: cfg.alertGrade,
     cooldown: cfg.cooldown,
     cooldownFactor: cfg.cooldownFactor,
+    ...(cfg.spatialTolerance > 0 ? { spatial: { field: 'value', tolerance: cfg.spatialTolerance, window: cfg.spatialWindow } } : {}),
     scoreBatch: 512,
   };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
-import { runStream, type StreamConfig } from '../../../src/eval/stream/detector.js';
+import { RangeCheck, runStream, type StreamConfig } from '../../../src/eval/stream/detector.js';
 import { nabFeatureSpec, defaultNabConfig } from '../../../src/eval/stream/nab.js';
 import { evalTabular } from '../../../src/eval/tabular.js';
 import { Rng } from '../../../src/model/rng.js';
@@ -48,6 +48,29 @@ test('streaming protocol: the scores of the first k rows do not depend on the ro
   assert.ok(full.scores.subarray(0, 80).every((v) => v === 0));
   assert.ok(full.nearest.subarray(80).every((v) => v >= 0));
   assert.ok(full.grades.subarray(80).every((g) => g >= 0 && g <= 1));
+});
+
+test('streaming protocol with the range check: still no look-ahead, and the spike is flagged', async () => {
+  const recs = series(520, 1, 400);
+  const cfg: StreamConfig = { ...tiny, spatial: { field: 'value', tolerance: 0.05, window: 300 } };
+  const full = await runStream(recs, 80, cfg);
+  const prefix = await runStream(recs.slice(0, 330), 80, cfg);
+  assert.deepEqual(Array.from(prefix.scores), Array.from(full.scores.subarray(0, 330)));
+  // The spike (value ~ +12 over a range of ~6) scores at least the alert surprise.
+  assert.ok(full.scores[400]! >= -Math.log10(1 - tiny.alertGrade), `score ${full.scores[400]}`);
+});
+
+test('RangeCheck: outside the widened range of the previous rows only', () => {
+  const recs = [0, 10, 5, 10.4, 11, -1, 3, 100].map((value) => ({ value }));
+  const r = new RangeCheck(recs, { field: 'value', tolerance: 0.05, window: 3 });
+  assert.equal(r.outside(0), false); // no history
+  assert.equal(r.outside(1), false); // one value: no range yet
+  assert.equal(r.outside(2), false);
+  assert.equal(r.outside(3), false); // range [0, 10] widened by 0.5
+  assert.equal(r.outside(4), true); // window 3: rows 1..3 = [5, 10.4] widened by 0.27; 11 above
+  assert.equal(r.outside(5), true); // rows 2..4 = [5, 11]: -1 below
+  assert.equal(r.outside(6), false); // rows 3..5 = [-1, 11]
+  assert.equal(r.outside(7), true);
 });
 
 function writeNabTree(dir: string): void {
