@@ -96,24 +96,28 @@ export GPU_CHECK_DEVICE="$GPU_NAME" GPU_CHECK_NODE_SRC="$NODE_SRC" GPU_CHECK_VUL
 
 # ---- the parts, each bounded ----
 cd "$W/app"
-run_part() { # part seconds
+run_part() { # name seconds check.js-arguments...
   local part=$1 secs=$2 rc
+  shift 2
   log "$part part: up to ${secs} s"
-  timeout -k 10 "$secs" "$NODE" dist/bench/gpu/check.js --part "$part" --out "$W/$part.json" ${GPU_CHECK_ARGS:-} 2>"$W/$part.log"
+  # shellcheck disable=SC2086 # GPU_CHECK_ARGS is a list of options
+  timeout -k 10 "$secs" "$NODE" dist/bench/gpu/check.js "$@" --out "$W/$part.json" ${GPU_CHECK_ARGS:-} 2>"$W/$part.log"
   rc=$?
   tail -n 5 "$W/$part.log" | sed -E "/^\[check\] /!s/^/[check] $part: /" >&2
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then echo "timed out after ${secs} s"; elif [ $rc -ne 0 ]; then echo "exited with $rc: $( (grep -m1 '^\[check\] failed' "$W/$part.log" || tail -n1 "$W/$part.log") | cut -c1-300)"; fi
 }
-CPU_SECS=$(($(left) / 2 - 10))
-[ "$CPU_SECS" -gt 200 ] && CPU_SECS=200
-export GPU_CHECK_CPU_WHY="$(run_part cpu "$CPU_SECS")"
-GPU_SECS=$(($(left) - 20))
-[ "$GPU_SECS" -gt 10 ] || GPU_SECS=10
-export GPU_CHECK_GPU_WHY="$(run_part gpu "$GPU_SECS")"
-LINE=$(timeout 15 "$NODE" dist/bench/gpu/check.js --merge "$W/cpu.json" "$W/gpu.json") || die "merging the results failed"
+cap() { if [ "$1" -gt "$2" ]; then echo "$2"; elif [ "$1" -lt 10 ]; then echo 10; else echo "$1"; fi; }
+CPU_SECS=$(cap $(($(left) / 3)) 180)
+export GPU_CHECK_CPU_WHY="$(run_part cpu "$CPU_SECS" --part cpu)"
+SERVE_SECS=$(cap $((($(left) - 20) / 2)) 150)
+export GPU_CHECK_GPU_SERVE_WHY="$(run_part gpu-serve "$SERVE_SECS" --part gpu --only serve)"
+TRAIN_SECS=$(cap $(($(left) - 20)) 300)
+export GPU_CHECK_GPU_TRAIN_WHY="$(run_part gpu-train "$TRAIN_SECS" --part gpu --only train)"
+LINE=$(timeout 15 "$NODE" dist/bench/gpu/check.js --merge "$W/cpu.json" "$W/gpu-serve.json" "$W/gpu-train.json") ||
+  die "merging the results failed"
 if [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ]; then
   printf '%s\n' "$LINE" >"$OUT/gpu-check.json"
-  cp "$W"/cpu.json "$W"/gpu.json "$W"/cpu.log "$W"/gpu.log "$OUT/" 2>/dev/null || true
+  for f in cpu gpu-serve gpu-train; do cp "$W/$f.json" "$W/$f.log" "$OUT/" 2>/dev/null || true; done
 fi
 log "done in $(($(date +%s) - T0)) s"
 printf '%s\n' "$LINE"

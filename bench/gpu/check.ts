@@ -2,8 +2,11 @@
 // the time of one DDCL training step on tfjs, on the CPU and on whatever GPU path starts. Run in
 // parts so that a GPU path that hangs cannot take the CPU figures with it:
 //   node check.js --part cpu --out cpu.json
-//   node check.js --part gpu --out gpu.json
-//   node check.js --merge cpu.json gpu.json     (prints the one JSON line)
+//   node check.js --part gpu --only serve --out gpu-serve.json
+//   node check.js --part gpu --only train --out gpu-train.json
+//   node check.js --merge cpu.json gpu-serve.json gpu-train.json     (prints the one JSON line)
+// (ONNX Runtime's WebGPU provider and Dawn for tfjs are two WebGPU stacks: separate processes keep
+// a crash in one from taking the other's figure.)
 // Nothing is assumed: every number is measured here, every missing GPU path carries its reason.
 import { availableParallelism, cpus } from 'node:os';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -211,12 +214,19 @@ async function benchTrain(s: Shape, report: TrainDeviceReport): Promise<TrainRes
   }
 }
 
-async function runPart(part: 'cpu' | 'gpu', s: Shape): Promise<PartResult> {
+type Only = 'serve' | 'train' | undefined;
+
+async function runPart(part: 'cpu' | 'gpu', s: Shape, only: Only): Promise<PartResult> {
   const out: PartResult = { part, shape: s };
+  if (only !== 'train') await runServe(part, s, out);
+  if (only !== 'serve') await runTrain(part, s, out);
+  return out;
+}
+
+async function runServe(part: 'cpu' | 'gpu', s: Shape, out: PartResult): Promise<void> {
   const model = randomScoringModel(s);
   const bytes = exportScoringModel(model);
   const X = uniform(new Rng(4), s.scoreBatch * s.inputDim, 1);
-  // ---- serving ----
   if (part === 'cpu') {
     try {
       out.serve = (await benchScore(bytes, s, X, ['cpu'])).res;
@@ -248,7 +258,9 @@ async function runPart(part: 'cpu' | 'gpu', s: Shape): Promise<PartResult> {
       }
     }
   }
-  // ---- training ----
+}
+
+async function runTrain(part: 'cpu' | 'gpu', s: Shape, out: PartResult): Promise<void> {
   try {
     let report: TrainDeviceReport | undefined;
     if (part === 'cpu') report = await selectTrainDevice('cpu');
@@ -269,7 +281,6 @@ async function runPart(part: 'cpu' | 'gpu', s: Shape): Promise<PartResult> {
   } catch (e) {
     out.train_error = msg(e);
   }
-  return out;
 }
 
 interface CheckLine {
@@ -302,7 +313,7 @@ interface CheckLine {
   ratio: { score: number | null; train: number | null };
 }
 
-function readPart(path: string, part: 'cpu' | 'gpu'): PartResult | { error: string } {
+function readPart(path: string, part: string): PartResult | { error: string } {
   if (!existsSync(path)) return { error: `the ${part} part wrote no result (crashed or timed out)` };
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as PartResult;
@@ -311,11 +322,38 @@ function readPart(path: string, part: 'cpu' | 'gpu'): PartResult | { error: stri
   }
 }
 
+/** The GPU part's result from its serve and train processes; `why*` explain a missing one. */
+function combineGpu(
+  serve: PartResult | { error: string },
+  train: PartResult | { error: string },
+  whyServe?: string,
+  whyTrain?: string,
+): PartResult | { error: string } {
+  const sv = 'part' in serve ? serve : undefined;
+  const tr = 'part' in train ? train : undefined;
+  const serveWhy = whyServe ?? ('error' in serve ? serve.error : undefined) ?? 'not run';
+  const trainWhy = whyTrain ?? ('error' in train ? train.error : undefined) ?? 'not run';
+  if (!sv && !tr) return { error: `serve: ${serveWhy} | train: ${trainWhy}` };
+  const out: PartResult = { part: 'gpu', shape: (sv ?? tr)!.shape };
+  if (sv) {
+    if (sv.serve) out.serve = sv.serve;
+    if (sv.serve_error) out.serve_error = sv.serve_error;
+    if (sv.serve_skipped) out.serve_skipped = sv.serve_skipped;
+    if (sv.providers_tried) out.providers_tried = sv.providers_tried;
+    if (sv.probe) out.probe = sv.probe;
+  } else out.serve_error = serveWhy;
+  if (tr) {
+    if (tr.train) out.train = tr.train;
+    if (tr.train_error) out.train_error = tr.train_error;
+  } else out.train_error = trainWhy;
+  return out;
+}
+
 /** The one JSON line from the two parts' results. `why` explains a missing part (e.g. a timeout). */
 function merge(
   cpu: PartResult | { error: string },
   gpu: PartResult | { error: string },
-  env: { device?: string; whyGpu?: string; whyCpu?: string; nodeSource?: string; vulkan?: string } = {},
+  env: { device?: string; whyCpu?: string; nodeSource?: string; vulkan?: string } = {},
 ): CheckLine {
   const c = 'part' in cpu ? cpu : undefined;
   const g = 'part' in gpu ? gpu : undefined;
@@ -341,7 +379,7 @@ function merge(
   if (env.vulkan) line.vulkan = env.vulkan;
   if (cpuErrors.length) line.cpu.errors = cpuErrors;
   if (!g) {
-    line.gpu = { error: env.whyGpu ?? (gpu as { error: string }).error };
+    line.gpu = { error: (gpu as { error: string }).error };
     return line;
   }
   if (!g.serve && !g.train) {
@@ -374,14 +412,17 @@ function merge(
   return line;
 }
 
-function parseArgs(argv: string[]): {
+interface Args {
   part?: 'cpu' | 'gpu';
+  only?: 'serve' | 'train';
   out?: string;
-  merge?: [string, string];
+  merge?: [string, string, string];
   shape: Shape;
-} {
+}
+
+function parseArgs(argv: string[]): Args {
   const shape = { ...DEFAULT_SHAPE };
-  const r: { part?: 'cpu' | 'gpu'; out?: string; merge?: [string, string]; shape: Shape } = { shape };
+  const r: Args = { shape };
   const keys: Record<string, keyof Shape> = {
     '--input': 'inputDim',
     '--width': 'width',
@@ -397,9 +438,17 @@ function parseArgs(argv: string[]): {
       const p = argv[++i];
       if (p !== 'cpu' && p !== 'gpu') throw new Error(`--part cpu|gpu, got ${String(p)}`);
       r.part = p;
+    } else if (a === '--only') {
+      const o = argv[++i];
+      if (o !== 'serve' && o !== 'train') throw new Error(`--only serve|train, got ${String(o)}`);
+      r.only = o;
     } else if (a === '--out') r.out = argv[++i];
-    else if (a === '--merge') r.merge = [argv[++i]!, argv[++i]!];
-    else if (keys[a]) {
+    else if (a === '--merge') {
+      const files = argv.slice(i + 1, i + 4);
+      if (files.length !== 3) throw new Error('--merge CPU.json GPU-SERVE.json GPU-TRAIN.json');
+      r.merge = files as [string, string, string];
+      i += 3;
+    } else if (keys[a]) {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
       shape[keys[a]] = v;
@@ -412,9 +461,14 @@ function parseArgs(argv: string[]): {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.merge) {
-    const line = merge(readPart(args.merge[0], 'cpu'), readPart(args.merge[1], 'gpu'), {
+    const gpu = combineGpu(
+      readPart(args.merge[1], 'gpu serve'),
+      readPart(args.merge[2], 'gpu train'),
+      process.env.GPU_CHECK_GPU_SERVE_WHY || undefined,
+      process.env.GPU_CHECK_GPU_TRAIN_WHY || undefined,
+    );
+    const line = merge(readPart(args.merge[0], 'cpu'), gpu, {
       device: process.env.GPU_CHECK_DEVICE,
-      whyGpu: process.env.GPU_CHECK_GPU_WHY || undefined,
       whyCpu: process.env.GPU_CHECK_CPU_WHY || undefined,
       nodeSource: process.env.GPU_CHECK_NODE_SRC || undefined,
       vulkan: process.env.GPU_CHECK_VULKAN || undefined,
@@ -422,12 +476,13 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(line) + '\n');
     return;
   }
-  if (!args.part) throw new Error('need --part cpu|gpu or --merge CPU.json GPU.json');
-  const res = await runPart(args.part, args.shape);
+  if (!args.part)
+    throw new Error('need --part cpu|gpu [--only serve|train] or --merge CPU GPU-SERVE GPU-TRAIN');
+  const res = await runPart(args.part, args.shape, args.only);
   const text = JSON.stringify(res);
   if (args.out) writeFileSync(args.out, text + '\n');
   else process.stdout.write(text + '\n');
-  process.stderr.write(`[check] ${args.part}: ${text}\n`);
+  process.stderr.write(`[check] ${args.part}${args.only ? ` ${args.only}` : ''}: ${text}\n`);
 }
 
 main().then(
