@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Daemon } from '../../../src/daemon/daemon.js';
 import { createLogger } from '../../../src/obs/logger.js';
 import { createKafkaClient } from '../../../src/stream/index.js';
-import { LocalBroker, impls, uniqueName } from '../helpers/kafka.js';
+import { LocalBroker, impls, uniqueName, waitFor } from '../helpers/kafka.js';
 import {
   coverage,
   createTopic,
@@ -55,6 +55,13 @@ describe('daemon across a broker restart', { timeout: 300000 }, () => {
         await daemon.start();
         // The first half while the daemon consumes; the broker goes away right behind it.
         await produceEvents(producer, topic, ev, { partitions: P, to: N / 2, rate: 2000, chunk: 100 });
+        // The daemon has produced output (it is mid-stream, not still starting) when the broker goes.
+        await waitFor(
+          'enriched output before the restart',
+          async () => (await sumHigh(admin, `${topic}.ddcl.enriched`)) > 0,
+          30000,
+          50,
+        );
         const before = await sumHigh(admin, `${topic}.ddcl.enriched`);
         const t0 = Date.now();
         await broker.restart();
