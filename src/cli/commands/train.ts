@@ -17,6 +17,7 @@ export const train: Command = {
       name: { kind: 'string', help: 'model name', default: 'default' },
       'label-column': { kind: 'string', help: "a column to leave out of the features ('last' or its name)", placeholder: 'COL' },
       ...TRAIN_OPTIONS,
+      device: { kind: 'string', help: 'where to train: cuda (tfjs-node-gpu), webgpu (tfjs WebGPU backend), cpu (wasm), auto', choices: ['auto', 'cpu', 'cuda', 'webgpu'], default: 'auto' },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
     examples: ['ddcl train --data events.csv --out models', 'ddcl train --data X.npz --out models --name cardio --k 8 --json'],
@@ -29,6 +30,13 @@ export const train: Command = {
     const name = str(p, 'name')!;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UserError(`--name must be letters, digits, '.', '_' or '-', got "${name}"`);
     const cfg = trainConfigFrom(p);
+    if (p.opts.engine === 'auto') {
+      // --device picks the engine unless --engine was given explicitly.
+      const { selectTrainDevice } = await import('../../model/trainDevice.js');
+      const dev = await selectTrainDevice(str(p, 'device') as 'auto');
+      cfg.engine = dev.engine;
+      if (dev.fellBack && str(p, 'device') !== 'cpu' && !bool(p, 'json')) process.stderr.write(`ddcl train: training on ${dev.actual} (${dev.reasons.join('; ')})\n`);
+    }
     const label = str(p, 'label-column');
     const t0 = performance.now();
     const m = await loadMatrix(str(p, 'data')!, label ? { labelColumn: label } : {});
