@@ -6,6 +6,7 @@
 import type { TrainConfig } from '../../train/config.js';
 import type { DeepClusterConfig } from '../../train/deepcluster.js';
 import type { NeighbourDdclConfig } from './neighbourDdcl.js';
+import type { DdclHeadConfig, ManifoldConfig } from './manifoldDdcl.js';
 import { ClusteringError } from './errors.js';
 
 export type Protocol = 'best' | 'paper';
@@ -46,6 +47,13 @@ export interface ClusteringConfig {
   /** 'best' only: neighbours per row of the input-space k-NN graph. */
   knn: number;
   deepcluster: Partial<DeepClusterConfig>;
+  /**
+   * 'best' only: when set, ddcl, ddcl-ols, ddcl-stopgrad and kmeans-embed run on the manifold
+   * embedding (k-NN graph, Laplacian eigenmap, UMAP layout) instead of the autoencoder, and the
+   * DDCL methods train a dual-attention DCL on it (train and fineTune are then unused).
+   */
+  manifold: ManifoldConfig | null;
+  head: Omit<DdclHeadConfig, 'K'> | null;
 }
 
 /**
@@ -99,6 +107,8 @@ export function clusteringConfig(
       fineTune: null,
       knn: 0,
       deepcluster,
+      manifold: null,
+      head: null,
     };
   }
   return {
@@ -133,5 +143,16 @@ export function clusteringConfig(
     },
     knn: 10,
     deepcluster,
+    manifold: { knn: 10, dims: K, layout: 'umap', umapEpochs: large ? 200 : 500 },
+    head: {
+      epochs: 30,
+      batchSize: 512,
+      lr: 5e-3,
+      tau: 1,
+      initScale: 20,
+      kmeansInit: 10,
+      usageWeight: 1,
+      temperature: { start: 0.3, end: 0.1, schedule: 'geometric' },
+    },
   };
 }

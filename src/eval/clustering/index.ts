@@ -22,3 +22,19 @@ export { trainNeighbourDdcl, type NeighbourDdclConfig } from './neighbourDdcl.js
 export { benchJson, markdownReport, writeReport } from './report.js';
 export { lossCurveSvg } from './svg.js';
 export { ClusteringError } from './errors.js';
+export {
+  manifoldEmbedding,
+  standardiseRows,
+  trainDdclHead,
+  type ManifoldConfig,
+  type DdclHeadConfig,
+  type DdclHeadResult,
+} from './manifoldDdcl.js';
+export {
+  fuzzyGraph,
+  laplacianEigenmap,
+  normalisedAffinity,
+  umapLayout,
+  type SparseSym,
+  type Eigenmap,
+} from './spectral.js';

@@ -12,6 +12,7 @@ import type { ClusteringConfig, MethodName } from './config.js';
 import { curveFromEpochs, type CurveRow } from './curves.js';
 import type { KnnGraph } from './knn.js';
 import { trainNeighbourDdcl } from './neighbourDdcl.js';
+import { manifoldEmbedding, trainDdclHead } from './manifoldDdcl.js';
 
 export interface Inputs {
   /** Scaled inputs, n x d row-major. */
@@ -78,7 +79,26 @@ export async function runSeed(
     out.push({ method: 'kmeans-raw', seed, labels, seconds: now() - t });
   }
   const ddclMethods = methods.filter((m) => OBJECTIVE[m] !== undefined);
-  if (cfg.protocol === 'best' && cfg.fineTune) {
+  if (cfg.protocol === 'best' && cfg.manifold && cfg.head) {
+    if (ddclMethods.length > 0 || want('kmeans-embed')) {
+      // The manifold embedding is the shared stage (its graph is seed-free and built once).
+      const t = now();
+      const g = graph && graph.graph.k === cfg.manifold.knn ? graph : null;
+      const H = manifoldEmbedding(X, n, d, cfg.manifold, seed, g?.graph);
+      const m = cfg.manifold.dims;
+      const embedSeconds = now() - t + (g?.seconds ?? 0);
+      if (want('kmeans-embed')) {
+        const t1 = now();
+        const labels = kmeans(H, n, m, cfg.K, { nInit: cfg.kmeansInit, seed }).labels;
+        out.push({ method: 'kmeans-embed', seed, labels, seconds: embedSeconds + now() - t1 });
+      }
+      for (const method of ddclMethods) {
+        const t1 = now();
+        const r = trainDdclHead(H, n, m, { ...cfg.head, K: cfg.K }, OBJECTIVE[method]!, seed);
+        out.push({ method, seed, labels: r.labels, seconds: embedSeconds + now() - t1, curve: r.history });
+      }
+    }
+  } else if (cfg.protocol === 'best' && cfg.fineTune) {
     if (ddclMethods.length > 0 || want('kmeans-embed')) {
       const t = now();
       const pre = await trainDDCL(X, n, d, { ...cfg.train, seed, epochs: 0 });

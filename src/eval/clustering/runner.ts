@@ -134,13 +134,13 @@ export async function runClusteringBench(
   const t0 = performance.now();
   const Xs = scaleInputs(X, n, d, cfg.scaling);
   let graph: { graph: KnnGraph; seconds: number } | null = null;
+  const manifold = cfg.protocol === 'best' && cfg.manifold !== null && cfg.head !== null;
   const needsGraph =
     cfg.protocol === 'best' &&
-    (cfg.fineTune?.neighbourWeight ?? 0) > 0 &&
-    methods.some((m) => m.startsWith('ddcl'));
+    (manifold ? methods.some((m) => m.startsWith('ddcl') || m === 'kmeans-embed') : (cfg.fineTune?.neighbourWeight ?? 0) > 0 && methods.some((m) => m.startsWith('ddcl')));
   if (needsGraph) {
     const t = performance.now();
-    graph = { graph: knnGraph(Xs, n, d, cfg.knn), seconds: 0 };
+    graph = { graph: knnGraph(Xs, n, d, manifold ? cfg.manifold!.knn : cfg.knn), seconds: 0 };
     graph.seconds = (performance.now() - t) / 1000;
   }
   const runs: (MethodRun & { acc: number; nmi: number; ari: number })[] = [];

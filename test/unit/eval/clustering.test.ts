@@ -18,6 +18,13 @@ import {
   scaleInputs,
   writeReport,
   ClusteringError,
+  fuzzyGraph,
+  laplacianEigenmap,
+  manifoldEmbedding,
+  normalisedAffinity,
+  standardiseRows,
+  trainDdclHead,
+  umapLayout,
   type CurveRow,
 } from '../../../src/eval/clustering/index.js';
 
@@ -79,6 +86,8 @@ test('clusteringConfig: same settings for every call, typed error on too few row
   assert.deepEqual(clusteringConfig(1797, 64), clusteringConfig(1797, 64));
   assert.equal(clusteringConfig(1797, 64, 'paper').train.pretrainEpochs, 0);
   assert.ok((clusteringConfig(1797, 64, 'best').train.pretrainEpochs ?? 0) > 0);
+  assert.equal(clusteringConfig(1797, 64, 'paper').manifold, null);
+  assert.equal(clusteringConfig(1797, 64, 'best').manifold?.dims, 10);
   assert.throws(() => clusteringConfig(5, 3), ClusteringError);
 });
 
@@ -119,6 +128,8 @@ test('runClusteringBench on separable blobs: all six methods, JSON fields, repor
     fineTune: c.fineTune && { ...c.fineTune, epochs: 3, batchSize: 60 },
     knn: 3,
     deepcluster: { ...c.deepcluster, widths: [8], m: 4, epochs: 2, batchSize: 60 },
+    manifold: c.manifold && { ...c.manifold, knn: 5, umapEpochs: 30 },
+    head: c.head && { ...c.head, epochs: 3, batchSize: 60 },
   });
   const r = await runClusteringBench('blobs', X, 120, 6, y, {
     seeds: 2,
@@ -167,4 +178,127 @@ test('runClusteringBench rejects bad settings with typed errors', async () => {
   const { X, y } = blobs(40, 2, 2, 2);
   await assert.rejects(runClusteringBench('b', X, 40, 2, y, { seeds: 0 }), ClusteringError);
   await assert.rejects(runClusteringBench('b', X, 40, 2, y.subarray(1), {}), ClusteringError);
+});
+
+test('runClusteringBench best protocol without the manifold step: autoencoder path still runs', async () => {
+  const { X, y } = blobs(90, 6, 3, 2);
+  const r = await runClusteringBench('blobs', X, 90, 6, y, {
+    seeds: 1,
+    K: 3,
+    engine: 'cpu',
+    methods: ['ddcl', 'kmeans-embed'],
+    override: (c) => ({
+      ...c,
+      train: { ...c.train, widths: [8], m: 4, pretrainEpochs: 2, batchSize: 45 },
+      fineTune: c.fineTune && { ...c.fineTune, epochs: 2, batchSize: 45 },
+      knn: 3,
+      manifold: null,
+      head: null,
+    }),
+  });
+  assert.equal(r.curve.length, 2);
+  for (const m of r.results) assert.ok(m.acc_mean >= 1 / 3 && m.acc_mean <= 1, `${m.method} ${m.acc_mean}`);
+});
+
+/** Two groups of rows on a line, far apart: 0..4 and 100..104. */
+function twoGroups(): { X: Float32Array; n: number } {
+  const X = Float32Array.from([0, 1, 2, 3, 4, 100, 101, 102, 103, 104]);
+  return { X, n: 10 };
+}
+
+test('normalisedAffinity: symmetric, no self loops, no edge between disconnected groups', async () => {
+  await initEngine('cpu');
+  const { X, n } = twoGroups();
+  const M = normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2));
+  const w = new Map<string, number>();
+  for (let i = 0; i < n; i++)
+    for (let p = M.rowStart[i]!; p < M.rowStart[i + 1]!; p++) {
+      const j = M.col[p]!;
+      assert.notEqual(i, j);
+      assert.equal(i < 5, j < 5, `edge ${i}-${j} crosses the groups`);
+      w.set(`${i},${j}`, M.val[p]!);
+    }
+  for (const [key, v] of w) {
+    const [i, j] = key.split(',');
+    assert.ok(Math.abs(v - w.get(`${j},${i}`)!) < 1e-12, key);
+    assert.ok(v > 0 && v <= 1);
+  }
+});
+
+test('laplacianEigenmap: two disconnected groups map to two orthogonal unit directions', async () => {
+  await initEngine('cpu');
+  const { X, n } = twoGroups();
+  const E = laplacianEigenmap(normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2)), { dims: 2, seed: 3 });
+  const row = (i: number): number[] => [E.Y[2 * i]!, E.Y[2 * i + 1]!];
+  const dot = (a: number[], b: number[]): number => a[0]! * b[0]! + a[1]! * b[1]!;
+  for (let i = 0; i < n; i++) assert.ok(Math.abs(dot(row(i), row(i)) - 1) < 1e-5);
+  // Within a group the rows coincide (cosine 1); across groups they are orthogonal.
+  assert.ok(dot(row(0), row(4)) > 0.999, `${dot(row(0), row(4))}`);
+  assert.ok(dot(row(5), row(9)) > 0.999);
+  assert.ok(Math.abs(dot(row(0), row(7))) < 1e-3, `${dot(row(0), row(7))}`);
+  assert.throws(() => laplacianEigenmap(normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2)), { dims: 10 }), ClusteringError);
+});
+
+test('fuzzyGraph and umapLayout: weights in [0, 1], each pair once, groups stay apart', async () => {
+  await initEngine('cpu');
+  const { X, n } = twoGroups();
+  const g = knnGraph(X, n, 1, 3);
+  const F = fuzzyGraph(X, n, 1, g);
+  const seen = new Set<string>();
+  for (let t = 0; t < F.w.length; t++) {
+    assert.ok(F.from[t]! < F.to[t]!);
+    assert.ok(F.w[t]! >= 0 && F.w[t]! <= 1 + 1e-12);
+    const key = `${F.from[t]},${F.to[t]}`;
+    assert.ok(!seen.has(key), key);
+    seen.add(key);
+  }
+  const init = Float32Array.from({ length: n * 2 }, (_, i) => (Math.floor(i / 2) < 5 ? -1 : 1) + 0.01 * (i % 3));
+  const Y = umapLayout(init, n, 2, F, { epochs: 50, seed: 1 });
+  const centre = (a: number, b: number): number[] => {
+    const c = [0, 0];
+    for (let i = a; i < b; i++) for (let j = 0; j < 2; j++) c[j]! += Y[2 * i + j]! / (b - a);
+    return c;
+  };
+  const [c0, c1] = [centre(0, 5), centre(5, 10)];
+  const spread = Math.max(...Array.from({ length: n }, (_, i) => {
+    const c = i < 5 ? c0 : c1;
+    return Math.hypot(Y[2 * i]! - c[0]!, Y[2 * i + 1]! - c[1]!);
+  }));
+  assert.ok(Math.hypot(c0[0]! - c1[0]!, c0[1]! - c1[1]!) > 2 * spread, 'groups merged');
+});
+
+test('standardiseRows: unit rows; trainDdclHead recovers separable blobs with L_q = L_OLS + V', async () => {
+  await initEngine('cpu');
+  const { X, y } = blobs(150, 5, 3, 4);
+  const H = standardiseRows(X, 150, 5);
+  for (let i = 0; i < 150; i++) {
+    let s = 0;
+    for (let j = 0; j < 5; j++) s += H[i * 5 + j]! ** 2;
+    assert.ok(Math.abs(s - 1) < 1e-5);
+  }
+  const r = trainDdclHead(
+    H,
+    150,
+    5,
+    {
+      K: 3,
+      epochs: 5,
+      batchSize: 50,
+      lr: 5e-3,
+      tau: 1,
+      initScale: 20,
+      kmeansInit: 3,
+      usageWeight: 1,
+      temperature: { start: 0.3, end: 0.1, schedule: 'geometric' },
+    },
+    'lq',
+    0,
+  );
+  assert.equal(r.history.length, 5);
+  assert.equal(r.prototypes.length, 15);
+  assert.equal(clusterScores(y, r.labels).acc, 1);
+  for (const h of r.history) assert.ok(h.identityGap < 1e-4 * Math.max(1, Math.abs(h.Lq)), `${h.identityGap}`);
+  const E = manifoldEmbedding(X, 150, 5, { knn: 10, dims: 3, layout: 'umap', umapEpochs: 20 }, 0);
+  assert.equal(E.length, 150 * 3);
+  assert.ok(E.every((v) => Number.isFinite(v)));
 });
