@@ -91,7 +91,8 @@ function writeNabTree(dir: string): void {
 
 /** Runs the CLI in a child process (the test runner owns this process's stdout). */
 async function captureJson(argv: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  const cli = new URL('../../../src/cli/main.ts', import.meta.url).href;
+  // main.js: the compiled file under dist/, and main.ts through tsx when the test runs from source.
+  const cli = new URL('../../../src/cli/main.js', import.meta.url).href;
   const code = `const { main } = await import(${JSON.stringify(cli)}); process.exitCode = await main(${JSON.stringify(argv)});`;
   const r = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code]);
   const lines = r.stdout.trim().split('\n');
