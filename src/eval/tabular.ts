@@ -28,12 +28,20 @@ export interface TabularConfig {
   rawScore: RawScoreKind;
   /** Models (seeds seed, seed+1, ...) whose z are averaged. */
   models: number;
+  /**
+   * Row score of one model: 'calibrated' = the daemon Calibrator's z (per-prototype robust z of
+   * the raw score, max with the reconstruction z); 'global' = robust z of the raw score against
+   * all held-out rows (one norm for every prototype) plus the reconstruction z. Per-prototype
+   * norms inflate the z of rows near tight prototypes; on ADBench 'global' ranks better.
+   */
+  score?: 'calibrated' | 'global';
 }
 
 export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
-  train: { widths: [64, 32], m: 16, K: 10, epochs: 20, pretrainEpochs: 5, lambda: 1, batchSize: 256, seed: 0 },
+  train: { widths: [64, 32], m: 16, K: 32, epochs: 20, pretrainEpochs: 5, lambda: 1, batchSize: 256, seed: 0 },
   rawScore: 's_min',
-  models: 1,
+  models: 3,
+  score: 'global',
 });
 
 export interface TabularResult {
@@ -64,8 +72,18 @@ export async function evalTabular(dataset: string, m: DataMatrix, cfg: TabularCo
     const scorer = await OnnxScorer.create(built.parts.onnx, { intraOpThreads: 1 });
     try {
       const cols = await scoreAll(scorer, X.X, X.rows, fz.dim);
-      const cal = new Calibrator(built.calibration);
-      for (let i = 0; i < m.n; i++) score[i]! += cal.grade(cols, i).z / cfg.models;
+      const st = built.calibration;
+      if ((cfg.score ?? 'calibrated') === 'global') {
+        const rawOf = cfg.rawScore === 's_min' ? cols.sMin : cols.sQ;
+        for (let i = 0; i < m.n; i++) {
+          let z = (rawOf[i]! - st.global.loc) / st.global.scale;
+          if (st.recon && cols.recon) z += (cols.recon[i]! - st.recon.loc) / st.recon.scale;
+          score[i]! += z / cfg.models;
+        }
+      } else {
+        const cal = new Calibrator(st);
+        for (let i = 0; i < m.n; i++) score[i]! += cal.grade(cols, i).z / cfg.models;
+      }
     } finally {
       await scorer.release();
     }

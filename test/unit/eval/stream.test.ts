@@ -161,6 +161,18 @@ test('tabular: outliers of two gaussian blobs are ranked above the inliers', asy
   assert.ok(r.auc_pr > 0.5, `PR-AUC ${r.auc_pr}`);
 });
 
+test("tabular: score 'global' (one norm for all prototypes, plus the reconstruction z) ranks the blobs' outliers first", async () => {
+  const { X, y, n, d } = blobs(7);
+  const r = await evalTabular('blobs', { X, y, n, d, columns: ['a', 'b', 'c', 'd'] }, {
+    train: { widths: [16], m: 4, K: 4, epochs: 5, pretrainEpochs: 2, lambda: 1, batchSize: 128, seed: 0, standardize: false },
+    rawScore: 's_min',
+    models: 2,
+    score: 'global',
+  });
+  assert.equal(r.scores.length, n);
+  assert.ok(r.auc_roc > 0.9, `ROC-AUC ${r.auc_roc}`);
+});
+
 test('ddcl eval tabular --json: the contract fields', async () => {
   const { X, y, n, d } = blobs(6);
   const t = tempDir();
