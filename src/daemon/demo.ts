@@ -96,25 +96,17 @@ function fmtAlert(a: AlertInfo, kind: AnomalyKind | null): string {
   return `ALERT grade=${a.grade.toFixed(4)} card=${r.card_id} amount=${r.amount?.toFixed(2)} ${r.merchant_category}/${r.channel}/${r.country} proto=${a.nearest} top=[${top}]${kind ? `  (injected: ${kind})` : '  (not injected)'}`;
 }
 
-export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
-  const log = o.log ?? createLogger({ format: 'pretty' });
-  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
-  const schema = loadSchemaJson('payment');
-  const codec = new AvroCodec(schema);
-  // Traffic scaled so that the first window spans about one simulated day (the mean of the daily
-  // rhythm is about 0.31 of its peak): the first model sees every hour's habits.
-  const gen = new PaymentGenerator({
-    seed: o.seed,
-    anomalyRate: o.anomalyRate,
-    peakPerHour: o.window / (24 * 0.31),
-  });
-  const metrics = new DdclMetrics();
+/**
+ * The generator and the first model of both demos: traffic scaled so that the first window spans
+ * about one simulated day (the mean of the daily rhythm is about 0.31 of its peak), so the first
+ * model sees every hour's habits; the window trains it (anomalies included, as in real traffic)
+ * into the registry, and the version is made current.
+ */
+async function trainFirstModel(o: DemoOptions, log: Logger) {
+  const gen = new PaymentGenerator({ seed: o.seed, anomalyRate: o.anomalyRate, peakPerHour: o.window / (24 * 0.31) });
   const registry = new ModelRegistry(o.registry ?? mkdtempSync(join(tmpdir(), 'ddcl-demo-')));
-
-  // 1. The first window trains the first model (anomalies included, as in real traffic).
   const first: GeneratedEvent[] = gen.take(o.window);
   log.info('training the first model', { events: first.length, registry: registry.root });
-  const t0 = performance.now();
   const built = await buildModel(
     demoFeatureSpec(),
     first.map((e) => e.event),
@@ -122,6 +114,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   );
   const version = await registry.write('demo', built.parts);
   await registry.setCurrent('demo', version);
+  return { gen, registry, version, built };
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
+  const log = o.log ?? createLogger({ format: 'pretty' });
+  const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
+  const schema = loadSchemaJson('payment');
+  const codec = new AvroCodec(schema);
+  const metrics = new DdclMetrics();
+  // 1. The first window trains the first model (anomalies included, as in real traffic).
+  const t0 = performance.now();
+  const { gen, registry, version, built } = await trainFirstModel(o, log);
   const model = await ServingModel.fromArtifact(await registry.load('demo', version));
   const trainSeconds = (performance.now() - t0) / 1000;
   metrics.setModel('demo', version);
@@ -250,24 +254,9 @@ export async function runDemoKafka(o: KafkaDemoOptions): Promise<DemoSummary & {
   const log = o.log ?? createLogger({ format: 'pretty' });
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
   const codec = new AvroCodec(loadSchemaJson('payment'));
-  const gen = new PaymentGenerator({
-    seed: o.seed,
-    anomalyRate: o.anomalyRate,
-    peakPerHour: o.window / (24 * 0.31),
-  });
-  const registry = new ModelRegistry(o.registry ?? mkdtempSync(join(tmpdir(), 'ddcl-demo-')));
   const topic = o.topic ?? `ddcl-demo-payments-${Date.now().toString(36)}`;
-
-  const first: GeneratedEvent[] = gen.take(o.window);
-  log.info('training the first model', { events: first.length, registry: registry.root });
   const t0 = performance.now();
-  const built = await buildModel(
-    demoFeatureSpec(),
-    first.map((e) => e.event),
-    { train: { ...DEMO_TRAIN, ...o.train } },
-  );
-  const version = await registry.write('demo', built.parts);
-  await registry.setCurrent('demo', version);
+  const { gen, registry, version, built } = await trainFirstModel(o, log);
   const trainSeconds = (performance.now() - t0) / 1000;
   log.info('model ready', { version, seconds: Number(trainSeconds.toFixed(2)), rows: built.rows });
 
