@@ -143,7 +143,7 @@ export function clusteringConfig(
     },
     knn: 10,
     deepcluster,
-    manifold: { knn: 10, dims: K, layout: 'umap', umapEpochs: large ? 200 : 500 },
+    manifold: { knn: 10, dims: K, layout: 'umap', umapEpochs: large ? 200 : 500, mix: 0 },
     head: {
       epochs: 30,
       batchSize: 512,

@@ -32,6 +32,8 @@ export interface ManifoldConfig {
   /** 'eigenmap': the row-normalised eigenvectors; 'umap': a UMAP layout started from them. */
   layout: 'eigenmap' | 'umap';
   umapEpochs: number;
+  /** UMAP's set_op_mix_ratio: 1 fuzzy union (UMAP's default), 0 intersection (mutual k-NN). */
+  mix: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function manifoldEmbedding(
   if (g.k !== c.knn || g.n !== n) throw new ClusteringError('graph', g.k, `expected k = ${c.knn}, n = ${n}`);
   const E = laplacianEigenmap(normalisedAffinity(X, n, d, g), { dims: c.dims, tol: 1e-7, seed });
   let Y = E.Y;
-  if (c.layout === 'umap') Y = umapLayout(E.Y, n, c.dims, fuzzyGraph(X, n, d, g), { epochs: c.umapEpochs, seed });
+  if (c.layout === 'umap') Y = umapLayout(E.Y, n, c.dims, fuzzyGraph(X, n, d, g, c.mix), { epochs: c.umapEpochs, seed });
   return standardiseRows(Y, n, c.dims);
 }
 

@@ -163,15 +163,18 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
 /**
  * UMAP's fuzzy graph over a k-NN list (McInnes, Healy and Melville, 2018): for row i,
  * w_ij = exp(-(d_ij - rho_i) / sigma_i) with rho_i the distance to the nearest neighbour and
- * sigma_i chosen so that sum_j w_ij = log2(k); then the fuzzy union w + w^T - w o w^T.
- * Returned as an edge list (i < j), weights in (0, 1].
+ * sigma_i chosen so that sum_j w_ij = log2(k); then UMAP's set_op_mix_ratio blend of the fuzzy
+ * union w + w^T - w o w^T (mix = 1, UMAP's default) and the intersection w o w^T (mix = 0: only
+ * mutual neighbours keep an edge). Returned as an edge list (i < j), weights in [0, 1].
  */
 export function fuzzyGraph(
   X: ArrayLike<number>,
   n: number,
   d: number,
   graph: KnnGraph,
+  mix = 1,
 ): { from: Int32Array; to: Int32Array; w: Float64Array } {
+  if (!(mix >= 0 && mix <= 1)) throw new ClusteringError('mix', mix, 'must be in [0, 1]');
   if (graph.n !== n) throw new ClusteringError('graph n', graph.n, `expected ${n}`);
   const k = graph.k;
   const target = Math.log2(k);
@@ -215,7 +218,9 @@ export function fuzzyGraph(
     for (const [j, a] of directed[i]!) {
       const b = directed[j]!.get(i);
       if (b !== undefined && j < i) continue; // counted from the smaller index
-      const v = b === undefined ? a : a + b - a * b;
+      const both = b === undefined ? 0 : a * b;
+      const v = mix * (a + (b ?? 0) - both) + (1 - mix) * both;
+      if (v <= 0) continue;
       from.push(Math.min(i, j));
       to.push(Math.max(i, j));
       w.push(v);

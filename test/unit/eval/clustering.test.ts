@@ -298,7 +298,24 @@ test('standardiseRows: unit rows; trainDdclHead recovers separable blobs with L_
   assert.equal(r.prototypes.length, 15);
   assert.equal(clusterScores(y, r.labels).acc, 1);
   for (const h of r.history) assert.ok(h.identityGap < 1e-4 * Math.max(1, Math.abs(h.Lq)), `${h.identityGap}`);
-  const E = manifoldEmbedding(X, 150, 5, { knn: 10, dims: 3, layout: 'umap', umapEpochs: 20 }, 0);
+  const E = manifoldEmbedding(X, 150, 5, { knn: 10, dims: 3, layout: 'umap', umapEpochs: 20, mix: 1 }, 0);
   assert.equal(E.length, 150 * 3);
   assert.ok(E.every((v) => Number.isFinite(v)));
+});
+
+test('fuzzyGraph mix = 0 keeps only mutual neighbours, mix = 1 every listed pair', async () => {
+  await initEngine('cpu');
+  // 0, 1, 2 are close; 10 lists 2 among its two nearest, but 2 does not list 10.
+  const X = Float32Array.from([0, 1, 2, 10]);
+  const g = knnGraph(X, 4, 1, 2);
+  const listed = (i: number, j: number): boolean => Array.from(g.index.subarray(i * 2, i * 2 + 2)).includes(j);
+  const inter = fuzzyGraph(X, 4, 1, g, 0);
+  for (let t = 0; t < inter.w.length; t++) {
+    const [i, j] = [inter.from[t]!, inter.to[t]!];
+    assert.ok(listed(i, j) && listed(j, i), `${i}-${j} is not mutual`);
+  }
+  const union = fuzzyGraph(X, 4, 1, g, 1);
+  assert.ok(union.w.length > inter.w.length);
+  assert.ok(Array.from(union.to).some((j, t) => j === 3 && union.from[t] === 2));
+  assert.throws(() => fuzzyGraph(X, 4, 1, g, 2), ClusteringError);
 });
