@@ -9,8 +9,8 @@ export const evalTabular: Command = {
     description:
       'The model is built on every row without the labels (features robust-scaled on the training\n' +
       'rows, DDCL, ONNX, calibration on a held-out fifth, as `ddcl train`); every row is scored through\n' +
-      "ONNX Runtime and the daemon's calibrator; the labels (y) are read only for the AUCs, which rank\n" +
-      'the per-prototype normalised score (the grade is a monotone function of it).',
+      'ONNX Runtime; the labels (y) are read only for the AUCs, which rank the robust z of s_min\n' +
+      "against the held-out rows plus the reconstruction error's z, averaged over --models seeds.",
     options: {
       file: { kind: 'string', help: 'npz with X and y (or CSV/JSONL with --label-column)', required: true, placeholder: 'FILE' },
       'label-column': { kind: 'string', help: "label column for table formats ('last' or its name)", placeholder: 'COL' },
