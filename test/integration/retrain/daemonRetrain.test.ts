@@ -143,17 +143,20 @@ describe('retraining in the daemon', { timeout: 600000 }, () => {
     const registry = await trainedRegistry(ev, 1500);
     const groupId = uniqueName('g-rt-two');
     const base = daemonConfigObject({ impl: 'confluent', brokers: brokers(), topic, registry, groupId, minEvents: 1000 });
-    const trainer = writeConfig({ ...base, training: { ...(base.training as object), everyEvents: 2000 } });
+    const trainer = writeConfig({ ...base, training: { ...(base.training as object), everyEvents: 1500 } });
     const scorer = writeConfig({ ...base, training: { ...(base.training as object), enabled: false } });
     const a = new ChildDaemon(trainer);
     const b = new ChildDaemon(scorer);
     let c: ChildDaemon | undefined;
     const loaded = (child: ChildDaemon, version: string) => child.log.split('\n').some((l) => l.includes('"model loaded"') && l.includes(`"version":"${version}"`));
     try {
-      await waitFor('both daemons consuming', () => a.log.includes('"consuming"') && b.log.includes('"consuming"'), 90000, 200);
-      await produceEvents(producer, topic, ev, { partitions: 4, to: 6000, rate: 1500 });
+      // Both members must hold partitions before the stream starts, or the first one to join
+      // consumes most of it alone and the trainer sees too few inliers.
+      const holds = (child: ChildDaemon) => child.log.split('\n').some((l) => l.includes('"partitions changed"') && l.includes('"type":"assign"') && !l.includes('"assigned":4'));
+      await waitFor('both daemons holding partitions', () => holds(a) && holds(b), 90000, 200);
+      await produceEvents(producer, topic, ev, { partitions: 4, rate: 1500 });
       await waitFor('the trainer accepted a new version', () => loaded(a, 'v0002'), 240000, 250).catch((e: Error) => {
-        throw new Error(`${e.message}; trainer log: ${a.log.split('\n').filter((l) => /retrain|error|warn/i.test(l)).slice(-8).join(' | ')}`);
+        throw new Error(`${e.message}; trainer log: ${a.log.split('\n').filter((l) => /retrain|error|warn|partitions|stopped/i.test(l)).slice(-12).join(' | ')}`);
       });
       await waitFor('the other instance loaded the announced version', () => loaded(b, 'v0002'), 60000, 250);
       assert.ok(!b.log.includes('retraining scheduled'), 'the scoring-only instance does not train');
