@@ -53,7 +53,8 @@ export function manifoldEmbedding(
   if (g.k !== c.knn || g.n !== n) throw new ClusteringError('graph', g.k, `expected k = ${c.knn}, n = ${n}`);
   const E = laplacianEigenmap(normalisedAffinity(X, n, d, g), { dims: c.dims, tol: 1e-7, seed });
   let Y = E.Y;
-  if (c.layout === 'umap') Y = umapLayout(E.Y, n, c.dims, fuzzyGraph(X, n, d, g, c.mix), { epochs: c.umapEpochs, seed });
+  if (c.layout === 'umap')
+    Y = umapLayout(E.Y, n, c.dims, fuzzyGraph(X, n, d, g, c.mix), { epochs: c.umapEpochs, seed });
   return standardiseRows(Y, n, c.dims);
 }
 
@@ -114,7 +115,8 @@ export function trainDdclHead(
   seed: number,
 ): DdclHeadResult {
   if (H.length !== n * m) throw new ClusteringError('embedding length', H.length, `expected ${n * m}`);
-  if (!Number.isInteger(c.epochs) || c.epochs < 0) throw new ClusteringError('epochs', c.epochs, 'an integer >= 0');
+  if (!Number.isInteger(c.epochs) || c.epochs < 0)
+    throw new ClusteringError('epochs', c.epochs, 'an integer >= 0');
   const km = kmeans(H, n, m, c.K, { nInit: c.kmeansInit, seed });
   const dcl = DualAttention.fromDirections(km.centroids, m, c.K, c.initScale, c.tau, 0, seed);
   const Ht = tf.tensor2d(H, [n, m]);

@@ -137,7 +137,9 @@ export async function runClusteringBench(
   const manifold = cfg.protocol === 'best' && cfg.manifold !== null && cfg.head !== null;
   const needsGraph =
     cfg.protocol === 'best' &&
-    (manifold ? methods.some((m) => m.startsWith('ddcl') || m === 'kmeans-embed') : (cfg.fineTune?.neighbourWeight ?? 0) > 0 && methods.some((m) => m.startsWith('ddcl')));
+    (manifold
+      ? methods.some((m) => m.startsWith('ddcl') || m === 'kmeans-embed')
+      : (cfg.fineTune?.neighbourWeight ?? 0) > 0 && methods.some((m) => m.startsWith('ddcl')));
   if (needsGraph) {
     const t = performance.now();
     graph = { graph: knnGraph(Xs, n, d, manifold ? cfg.manifold!.knn : cfg.knn), seconds: 0 };

@@ -20,12 +20,7 @@ export interface SparseSym {
  * exp(-d_ij^2 / (sigma_i sigma_j)) with sigma_i the distance to i's k-th neighbour (self-tuning,
  * Zelnik-Manor and Perona), then normalised to D^-1/2 W D^-1/2.
  */
-export function normalisedAffinity(
-  X: ArrayLike<number>,
-  n: number,
-  d: number,
-  graph: KnnGraph,
-): SparseSym {
+export function normalisedAffinity(X: ArrayLike<number>, n: number, d: number, graph: KnnGraph): SparseSym {
   if (graph.n !== n) throw new ClusteringError('graph n', graph.n, `expected ${n}`);
   const k = graph.k;
   const dist = (i: number, j: number): number => {

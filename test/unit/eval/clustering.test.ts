@@ -236,7 +236,10 @@ test('laplacianEigenmap: two disconnected groups map to two orthogonal unit dire
   assert.ok(dot(row(0), row(4)) > 0.999, `${dot(row(0), row(4))}`);
   assert.ok(dot(row(5), row(9)) > 0.999);
   assert.ok(Math.abs(dot(row(0), row(7))) < 1e-3, `${dot(row(0), row(7))}`);
-  assert.throws(() => laplacianEigenmap(normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2)), { dims: 10 }), ClusteringError);
+  assert.throws(
+    () => laplacianEigenmap(normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2)), { dims: 10 }),
+    ClusteringError,
+  );
 });
 
 test('fuzzyGraph and umapLayout: weights in [0, 1], each pair once, groups stay apart', async () => {
@@ -252,7 +255,10 @@ test('fuzzyGraph and umapLayout: weights in [0, 1], each pair once, groups stay 
     assert.ok(!seen.has(key), key);
     seen.add(key);
   }
-  const init = Float32Array.from({ length: n * 2 }, (_, i) => (Math.floor(i / 2) < 5 ? -1 : 1) + 0.01 * (i % 3));
+  const init = Float32Array.from(
+    { length: n * 2 },
+    (_, i) => (Math.floor(i / 2) < 5 ? -1 : 1) + 0.01 * (i % 3),
+  );
   const Y = umapLayout(init, n, 2, F, { epochs: 50, seed: 1 });
   const centre = (a: number, b: number): number[] => {
     const c = [0, 0];
@@ -260,10 +266,12 @@ test('fuzzyGraph and umapLayout: weights in [0, 1], each pair once, groups stay 
     return c;
   };
   const [c0, c1] = [centre(0, 5), centre(5, 10)];
-  const spread = Math.max(...Array.from({ length: n }, (_, i) => {
-    const c = i < 5 ? c0 : c1;
-    return Math.hypot(Y[2 * i]! - c[0]!, Y[2 * i + 1]! - c[1]!);
-  }));
+  const spread = Math.max(
+    ...Array.from({ length: n }, (_, i) => {
+      const c = i < 5 ? c0 : c1;
+      return Math.hypot(Y[2 * i]! - c[0]!, Y[2 * i + 1]! - c[1]!);
+    }),
+  );
   assert.ok(Math.hypot(c0[0]! - c1[0]!, c0[1]! - c1[1]!) > 2 * spread, 'groups merged');
 });
 
@@ -297,7 +305,8 @@ test('standardiseRows: unit rows; trainDdclHead recovers separable blobs with L_
   assert.equal(r.history.length, 5);
   assert.equal(r.prototypes.length, 15);
   assert.equal(clusterScores(y, r.labels).acc, 1);
-  for (const h of r.history) assert.ok(h.identityGap < 1e-4 * Math.max(1, Math.abs(h.Lq)), `${h.identityGap}`);
+  for (const h of r.history)
+    assert.ok(h.identityGap < 1e-4 * Math.max(1, Math.abs(h.Lq)), `${h.identityGap}`);
   const E = manifoldEmbedding(X, 150, 5, { knn: 10, dims: 3, layout: 'umap', umapEpochs: 20, mix: 1 }, 0);
   assert.equal(E.length, 150 * 3);
   assert.ok(E.every((v) => Number.isFinite(v)));
@@ -308,7 +317,8 @@ test('fuzzyGraph mix = 0 keeps only mutual neighbours, mix = 1 every listed pair
   // 0, 1, 2 are close; 10 lists 2 among its two nearest, but 2 does not list 10.
   const X = Float32Array.from([0, 1, 2, 10]);
   const g = knnGraph(X, 4, 1, 2);
-  const listed = (i: number, j: number): boolean => Array.from(g.index.subarray(i * 2, i * 2 + 2)).includes(j);
+  const listed = (i: number, j: number): boolean =>
+    Array.from(g.index.subarray(i * 2, i * 2 + 2)).includes(j);
   const inter = fuzzyGraph(X, 4, 1, g, 0);
   for (let t = 0; t < inter.w.length; t++) {
     const [i, j] = [inter.from[t]!, inter.to[t]!];
