@@ -74,6 +74,8 @@ export interface DdclConfig {
     window: { maxEvents: number; maxAgeMs: number };
     /** Events needed before the first model is trained when none is loaded. */
     minEvents: number;
+    /** The network trains on at most this many rows of the window (evenly spaced). */
+    maxTrainRows: number;
     gate: { maxAlertRateRatio: number; minSeparation: number; maxDeadFraction: number; holdoutFraction: number };
     /** Trainer hyper-parameters (see src/train/trainer.ts TrainConfig). */
     params: Record<string, unknown>;
@@ -97,6 +99,7 @@ export const DEFAULT_CONFIG: DdclConfig = {
     everyEvents: 0,
     window: { maxEvents: 50_000, maxAgeMs: 6 * 3600_000 },
     minEvents: 2_000,
+    maxTrainRows: 20_000,
     gate: { maxAlertRateRatio: 3, minSeparation: 1e-3, maxDeadFraction: 0.5, holdoutFraction: 0.2 },
     params: {},
   },
@@ -191,6 +194,7 @@ function positive(cfg: DdclConfig, source: string): void {
     ['model.threads', cfg.model.threads],
     ['training.window.maxEvents', cfg.training.window.maxEvents],
     ['training.minEvents', cfg.training.minEvents],
+    ['training.maxTrainRows', cfg.training.maxTrainRows],
     ['shutdown.timeoutMs', cfg.shutdown.timeoutMs],
   ];
   for (const [k, v] of pos) if (!(v > 0) || !Number.isInteger(v)) throw new ConfigError(k, `must be a positive integer, got ${v}`, source);

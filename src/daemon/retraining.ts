@@ -133,6 +133,7 @@ export async function startRetraining(
       },
       holdoutFraction: g.holdoutFraction,
       minEvents: cfg.training.minEvents,
+      maxTrainRows: cfg.training.maxTrainRows,
       serving: () => d.model,
       announce: { producer, topic },
       log: d.log,

@@ -31,6 +31,12 @@ export interface BuildOptions {
   onEpoch?: OnEpoch;
   /** Rows per ONNX scoring call while calibrating. */
   scoreBatch?: number;
+  /**
+   * Train the network on at most this many of the window's training rows (evenly spaced, so the
+   * whole window is represented); features are still fitted, and the calibration still held back,
+   * on the whole window. Bounds the retraining time of large windows.
+   */
+  maxTrainRows?: number;
 }
 
 export interface BuiltModel {
@@ -57,6 +63,12 @@ export async function buildModel(spec: FeatureSpec, records: readonly unknown[],
   const trainIdx: number[] = [];
   const calIdx: number[] = [];
   for (let r = 0; r < many.rows; r++) (many.index[r]! % every === every - 1 ? calIdx : trainIdx).push(r);
+  if (opts.maxTrainRows !== undefined && trainIdx.length > opts.maxTrainRows) {
+    const step = trainIdx.length / opts.maxTrainRows;
+    const kept = Array.from({ length: opts.maxTrainRows }, (_, i) => trainIdx[Math.floor(i * step)]!);
+    trainIdx.length = 0;
+    trainIdx.push(...kept);
+  }
   const K = opts.train?.K ?? 8;
   if (trainIdx.length < Math.max(2 * K, 16) || calIdx.length < 8)
     throw new BuildError(`too few usable records to train: ${many.rows} of ${records.length} featurized (${many.errors.length} refused)`);

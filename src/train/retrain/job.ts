@@ -29,6 +29,7 @@ export interface TrainJob {
   parentWeights?: WeightsPart;
   build: {
     holdoutFraction?: number;
+    maxTrainRows?: number;
     calibration?: CalibrationOptions;
     parentVersion?: string | null;
     inputSchemaFingerprint?: string;
@@ -90,6 +91,7 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     train: { ...job.train, ...(job.parentWeights ? { resume: partToTrainWeights(job.parentWeights) } : {}) },
     ...(job.specFitted ? { featurizer: new Featurizer(job.spec) } : {}),
     ...(job.build.holdoutFraction !== undefined ? { holdoutFraction: job.build.holdoutFraction } : {}),
+    ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
     ...(job.build.calibration ? { calibration: job.build.calibration } : {}),
     ...(job.build.parentVersion !== undefined ? { parentVersion: job.build.parentVersion } : {}),
     ...(job.build.inputSchemaFingerprint !== undefined ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint } : {}),

@@ -41,6 +41,8 @@ export interface RetrainerOptions {
   holdout?: 'interleaved' | 'newest';
   /** Fewer samples in the window: the run is skipped. Default 2000. */
   minEvents?: number;
+  /** The network trains on at most this many window rows (buildModel maxTrainRows). Default 20000. */
+  maxTrainRows?: number;
   /**
    * 'fine-tune' (default): start from the serving model's weights and fitted features when they
    * fit the train params (same K and DCL variant, not dual-linear); 'fresh': always from scratch.
@@ -127,6 +129,7 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
         ...(mode === 'fine-tune' ? { parentWeights: parent!.weights } : {}),
         build: {
           parentVersion,
+          maxTrainRows: o.maxTrainRows ?? 20_000,
           ...(o.inputSchemaFingerprint !== undefined ? { inputSchemaFingerprint: o.inputSchemaFingerprint } : {}),
           trainingWindow: { fromTs: win.fromTs, toTs: trainSamples[trainSamples.length - 1]?.timestamp ?? null, rows: trainSamples.length, holdoutRows: holdSamples.length, mode, trigger: trigger?.reason ?? 'manual' },
         },
