@@ -12,17 +12,33 @@ export const train: Command = {
       'The model is written to DIR/<name>/<version>/ (manifest, model.onnx, weights, features,\n' +
       'prototypes, calibration) atomically, and DIR/<name>/current names it.',
     options: {
-      data: { kind: 'string', help: 'training data file', required: true, placeholder: 'FILE' },
-      out: { kind: 'string', help: 'model registry folder', required: true, placeholder: 'DIR' },
+      data: { kind: 'string', help: 'training data file', placeholder: 'FILE' },
+      out: { kind: 'string', help: 'model registry folder', placeholder: 'DIR' },
+      'from-kafka': { kind: 'boolean', help: 'the train role: read the window from the input topics of --config, gate, promote, announce' },
+      config: { kind: 'string', help: 'daemon config (with --from-kafka): Kafka, input, model registry, training', placeholder: 'FILE' },
+      since: { kind: 'string', help: 'with --from-kafka: the window starts this long ago (90s, 30m, 1h, 2d)', default: '1h' },
       name: { kind: 'string', help: 'model name', default: 'default' },
       'label-column': { kind: 'string', help: "a column to leave out of the features ('last' or its name)", placeholder: 'COL' },
       ...TRAIN_OPTIONS,
       device: { kind: 'string', help: 'where to train: cuda (tfjs-node-gpu), webgpu (tfjs WebGPU backend), cpu (wasm), auto', choices: ['auto', 'cpu', 'cuda', 'webgpu'], default: 'auto' },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
-    examples: ['ddcl train --data events.csv --out models', 'ddcl train --data X.npz --out models --name cardio --k 8 --json'],
+    examples: [
+      'ddcl train --data events.csv --out models',
+      'ddcl train --data X.npz --out models --name cardio --k 8 --json',
+      'ddcl train --from-kafka --since 1h --config ddcl.yaml',
+    ],
   },
   async run(p: Parsed): Promise<number> {
+    if (bool(p, 'from-kafka')) {
+      if (!str(p, 'config')) throw new UserError('--from-kafka needs --config FILE (Kafka, input topics, model registry)');
+      const { trainFromKafka } = await import('./trainFromKafka.js');
+      const r = await trainFromKafka(str(p, 'config')!, str(p, 'since')!);
+      if (bool(p, 'json')) printJson(r);
+      else process.stdout.write(`${r.model}: ${r.result}${r.version ? ` ${r.version}` : ''} from ${r.rows} events in ${r.seconds.toFixed(1)} s${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n`);
+      return r.result === 'accepted' ? 0 : 3;
+    }
+    if (!str(p, 'data') || !str(p, 'out')) throw new UserError('--data FILE and --out DIR are required (or --from-kafka --config FILE)');
     const { loadMatrix } = await import('../../data/index.js');
     const { numericSpecForColumns } = await import('../../features/index.js');
     const { buildModel } = await import('../../train/buildModel.js');
