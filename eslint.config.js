@@ -9,6 +9,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
+      // A callback may read a variable that is assigned once, later (the daemon's side loop).
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
 );

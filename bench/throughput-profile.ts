@@ -11,7 +11,7 @@ const m = await ServingModel.fromArtifact(await r.load('bench', (await r.current
 const ev = preparedEvents(50000);
 const codec = new AvroCodec(loadSchemaJson('payment'));
 for (let rep = 0; rep < 2; rep++) {
-  let t = performance.now();
+  const t = performance.now();
   const recs = ev.values.map((v) => codec.decode(v));
   const tDec = performance.now() - t;
   const X = new Float32Array(512 * m.dim);
