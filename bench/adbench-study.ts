@@ -14,7 +14,10 @@ import type { TrainConfig } from '../src/train/config.js';
 
 const dir = resolve(process.argv[2] ?? '../shared/data/adbench');
 const configs = JSON.parse(process.argv[3] ?? '[{}]') as Partial<TrainConfig>[];
-const sets = process.argv.length > 4 ? process.argv.slice(4) : ['38_thyroid', '2_annthyroid', '6_cardio', '23_mammography', '28_pendigits', '31_satimage-2'];
+const sets =
+  process.argv.length > 4
+    ? process.argv.slice(4)
+    : ['38_thyroid', '2_annthyroid', '6_cardio', '23_mammography', '28_pendigits', '31_satimage-2'];
 for (const c of configs) {
   const train = { ...defaultTabularConfig.train, ...c };
   const acc: Record<string, number[]> = {};
@@ -25,7 +28,10 @@ for (const c of configs) {
     const t0 = performance.now();
     let built;
     try {
-      built = await buildModel(numericSpecForColumns(m.columns), rows, { train, calibration: { rawScore: 's_min' } });
+      built = await buildModel(numericSpecForColumns(m.columns), rows, {
+        train,
+        calibration: { rawScore: 's_min' },
+      });
     } catch (e) {
       console.log(`${s} ${(e as Error).name}`);
       continue;
@@ -39,7 +45,16 @@ for (const c of configs) {
     delete noRecon.recon;
     const cal = new Calibrator(st);
     const y = Array.from(m.y!, (v) => (v ? 1 : 0));
-    const sc: Record<string, number[]> = { sMin: [], sQ: [], zSmin: [], recon: [], zMax: [], zSum: [], gSum: [], rank: [] };
+    const sc: Record<string, number[]> = {
+      sMin: [],
+      sQ: [],
+      zSmin: [],
+      recon: [],
+      zMax: [],
+      zSum: [],
+      gSum: [],
+      rank: [],
+    };
     for (let i = 0; i < m.n; i++) {
       sc.sMin!.push(cols.sMin[i]!);
       sc.sQ!.push(cols.sQ[i]!);
@@ -68,7 +83,13 @@ for (const c of configs) {
       (acc[k] ??= []).push(a);
       line.push(`${k} ${a.toFixed(3)}`);
     }
-    console.log(`${JSON.stringify(c)} ${s} ${((performance.now() - t0) / 1000).toFixed(1)}s ${line.join(' ')}`);
+    console.log(
+      `${JSON.stringify(c)} ${s} ${((performance.now() - t0) / 1000).toFixed(1)}s ${line.join(' ')}`,
+    );
   }
-  console.log(`${JSON.stringify(c)} MEAN ${Object.entries(acc).map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3)}`).join(' ')}`);
+  console.log(
+    `${JSON.stringify(c)} MEAN ${Object.entries(acc)
+      .map(([k, v]) => `${k} ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(3)}`)
+      .join(' ')}`,
+  );
 }

@@ -3,7 +3,14 @@
 //   node --import tsx bench/codec.ts [--n 50000] [--runs 5]
 import os from 'node:os';
 import avsc from 'avsc';
-import { ConfluentCodec, JsonCodec, LocalSchemaSource, loadSchema, loadSchemaJson, type Codec } from '../src/codec/index.js';
+import {
+  ConfluentCodec,
+  JsonCodec,
+  LocalSchemaSource,
+  loadSchema,
+  loadSchemaJson,
+  type Codec,
+} from '../src/codec/index.js';
 import { examplePayment, rng } from '../src/codec/examples.js';
 import { Featurizer, deriveSpecFromAvro, fitFeatureSpec } from '../src/features/index.js';
 
@@ -35,10 +42,17 @@ function measure(bufs: Buffer[], fn: (b: Buffer) => void): { median: number; run
 const schema = loadSchema('payment');
 const r = rng(42);
 const records = Array.from({ length: N }, (_, i) => examplePayment(r, i));
-const spec = fitFeatureSpec(deriveSpecFromAvro(schema, { key: 'card_id', overrides: { amount: { kind: 'shingle', window: 4 } } }), records.slice(0, 10_000));
+const spec = fitFeatureSpec(
+  deriveSpecFromAvro(schema, { key: 'card_id', overrides: { amount: { kind: 'shingle', window: 4 } } }),
+  records.slice(0, 10_000),
+);
 const featurizer = new Featurizer(spec);
 const row = new Float32Array(featurizer.dim);
-const confluent = new ConfluentCodec({ source: new LocalSchemaSource({ 1: schema }), readerSchema: schema, writerId: 1 });
+const confluent = new ConfluentCodec({
+  source: new LocalSchemaSource({ 1: schema }),
+  readerSchema: schema,
+  writerId: 1,
+});
 const json = new JsonCodec({ schema });
 const looseJson = new JsonCodec();
 const framed = records.map((x) => confluent.encode(x));
@@ -65,16 +79,32 @@ const results = {
 };
 
 const base = results.avsc_decode.median;
-const cmd = `node ${process.execArgv.join(' ')} ${process.argv.slice(1).map((a) => a.replace(process.cwd() + '/', '')).join(' ')}`.replace(/\s+/g, ' ');
+const cmd = `node ${process.execArgv.join(' ')} ${process.argv
+  .slice(1)
+  .map((a) => a.replace(process.cwd() + '/', ''))
+  .join(' ')}`.replace(/\s+/g, ' ');
 console.log(`command: ${cmd}`);
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores visible), node ${process.version}, ${os.platform()} ${os.release()}`);
-console.log(`event: ddcl.examples.Payment, 20 fields, ${Math.round(bodies.reduce((a, b) => a + b.length, 0) / N)} B Avro / ${Math.round(jsonBufs.reduce((a, b) => a + b.length, 0) / N)} B JSON; features: ${featurizer.dim} columns (derived spec, amount shingled per card, window 4)`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores visible), node ${process.version}, ${os.platform()} ${os.release()}`,
+);
+console.log(
+  `event: ddcl.examples.Payment, 20 fields, ${Math.round(bodies.reduce((a, b) => a + b.length, 0) / N)} B Avro / ${Math.round(jsonBufs.reduce((a, b) => a + b.length, 0) / N)} B JSON; features: ${featurizer.dim} columns (derived spec, amount shingled per card, window 4)`,
+);
 console.log(`${N} events x ${RUNS} runs (after a warm-up run), single thread; medians:`);
 for (const [name, m] of Object.entries(results)) {
-  console.log(`  ${name.padEnd(32)} ${Math.round(m.median).toLocaleString('en-US').padStart(11)} events/s   x${(m.median / base).toFixed(2)} of avsc decode   runs: ${m.runs.map((x) => Math.round(x / 1000) + 'k').join(' ')}`);
+  console.log(
+    `  ${name.padEnd(32)} ${Math.round(m.median).toLocaleString('en-US').padStart(11)} events/s   x${(m.median / base).toFixed(2)} of avsc decode   runs: ${m.runs.map((x) => Math.round(x / 1000) + 'k').join(' ')}`,
+  );
 }
 if (sink === 42) console.log('');
-const out: Record<string, number | string> = { bench: 'codec', n: N, runs: RUNS, dim: featurizer.dim, cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version };
+const out: Record<string, number | string> = {
+  bench: 'codec',
+  n: N,
+  runs: RUNS,
+  dim: featurizer.dim,
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+};
 for (const [name, m] of Object.entries(results)) {
   out[`${name}_per_s`] = Math.round(m.median);
   out[`${name}_ratio`] = Number((m.median / base).toFixed(3));

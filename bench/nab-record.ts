@@ -17,8 +17,26 @@ for (const s of corpus.files) {
   const models: unknown[] = [];
   const sc = {
     ...streamConfig(defaultNabConfig),
-    onModel: (start: number, c: { n: number; sMin: ArrayLike<number>; sQ: ArrayLike<number>; nearest: ArrayLike<number>; recon?: ArrayLike<number> }, calibration: unknown) => {
-      models.push({ start, n: c.n, sMin: Array.from(c.sMin), sQ: Array.from(c.sQ), nearest: Array.from(c.nearest), recon: Array.from(c.recon ?? []), calibration });
+    onModel: (
+      start: number,
+      c: {
+        n: number;
+        sMin: ArrayLike<number>;
+        sQ: ArrayLike<number>;
+        nearest: ArrayLike<number>;
+        recon?: ArrayLike<number>;
+      },
+      calibration: unknown,
+    ) => {
+      models.push({
+        start,
+        n: c.n,
+        sMin: Array.from(c.sMin),
+        sQ: Array.from(c.sQ),
+        nearest: Array.from(c.nearest),
+        recon: Array.from(c.recon ?? []),
+        calibration,
+      });
     },
   };
   const t0 = performance.now();

@@ -31,7 +31,9 @@ const schema = loadSchemaJson('payment');
 const codec = new AvroCodec(schema);
 const gen = new PaymentGenerator({ seed: 1, anomalyRate: 0, peakPerHour: nEvents / (24 * 0.31) });
 const window = new InlierWindow({ maxEvents: nEvents, maxAgeMs: 30 * 86_400_000 });
-window.add(gen.take(nEvents).map((g) => ({ value: codec.encode(g.event as never), timestamp: g.event.event_time })));
+window.add(
+  gen.take(nEvents).map((g) => ({ value: codec.encode(g.event as never), timestamp: g.event.event_time })),
+);
 const root = mkdtempSync(join(os.tmpdir(), 'ddcl-bench-retrain-'));
 const registry = new ModelRegistry(root);
 const seconds: number[] = [];
@@ -57,14 +59,22 @@ try {
     seconds.push(out.seconds);
     results.push(out.result === 'rejected' ? `rejected: ${out.reason}` : out.result);
     train = { s: out.summary?.seconds ?? NaN, rows: out.summary?.rows.train ?? 0 };
-    if (!json) console.error(`run ${r + 1}: ${out.seconds.toFixed(2)} s (${results[results.length - 1]}; in the trainer ${train.s.toFixed(2)} s, ${train.rows} training rows)`);
+    if (!json)
+      console.error(
+        `run ${r + 1}: ${out.seconds.toFixed(2)} s (${results[results.length - 1]}; in the trainer ${train.s.toFixed(2)} s, ${train.rows} training rows)`,
+      );
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
 const report = {
   command: `node --import tsx bench/retrain.ts ${args.join(' ')}`.trim(),
-  machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}` },
+  machine: {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${os.platform()} ${os.arch()}`,
+  },
   events: nEvents,
   runs,
   where: inProcess ? 'in-process' : 'worker',
@@ -76,6 +86,10 @@ const report = {
 if (json) console.log(JSON.stringify(report));
 else {
   console.log(`$ ${report.command}`);
-  console.log(`machine: ${report.machine.cpus} x ${report.machine.model}, node ${report.machine.node}, ${report.machine.platform}`);
-  console.log(`retraining on a ${nEvents}-event window (${report.where}), median of ${runs}: ${report.median_s} s (runs ${report.seconds.join(', ')}; target <= 30 s)`);
+  console.log(
+    `machine: ${report.machine.cpus} x ${report.machine.model}, node ${report.machine.node}, ${report.machine.platform}`,
+  );
+  console.log(
+    `retraining on a ${nEvents}-event window (${report.where}), median of ${runs}: ${report.median_s} s (runs ${report.seconds.join(', ')}; target <= 30 s)`,
+  );
 }

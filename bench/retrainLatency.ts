@@ -43,7 +43,10 @@ try {
   const built = await buildModel(demoFeatureSpec(), first, { train: DEMO_TRAIN });
   const v1 = await registry.write('bench', built.parts);
   await registry.setCurrent('bench', v1);
-  const model = await ServingModel.fromArtifact(await registry.load('bench', v1), { device: 'cpu', threads: 1 });
+  const model = await ServingModel.fromArtifact(await registry.load('bench', v1), {
+    device: 'cpu',
+    threads: 1,
+  });
   const processor = new ScoringProcessor({
     codec,
     sinks: { enrichedSuffix: '.ddcl.enriched', alertsTopic: 'a', dlqTopic: 'd', enriched: true },
@@ -53,8 +56,22 @@ try {
   });
   processor.setModel(model);
   const window = new InlierWindow({ maxEvents: windowEvents, maxAgeMs: 30 * 86_400_000 });
-  window.add(gen.take(windowEvents).map((g) => ({ value: codec.encode(g.event as never), timestamp: g.event.event_time })));
-  const stream = gen.take(20000).map((g, i): ConsumedRecord => ({ topic: 'p', partition: 0, offset: String(i), key: null, value: codec.encode(g.event as never), headers: {}, timestamp: g.event.event_time }));
+  window.add(
+    gen
+      .take(windowEvents)
+      .map((g) => ({ value: codec.encode(g.event as never), timestamp: g.event.event_time })),
+  );
+  const stream = gen
+    .take(20000)
+    .map((g, i): ConsumedRecord => ({
+      topic: 'p',
+      partition: 0,
+      offset: String(i),
+      key: null,
+      value: codec.encode(g.event as never),
+      headers: {},
+      timestamp: g.event.event_time,
+    }));
   let cursor = 0;
   const nextBatch = (): ConsumedRecord[] => {
     const out: ConsumedRecord[] = [];
@@ -100,11 +117,20 @@ try {
   const result = (await outcome).result;
   const after = await scoreWhile(timed(phaseS));
   await model.release();
-  const phase = (l: number[]) => ({ batches: l.length, p50_ms: Number(q(l, 0.5).toFixed(2)), p99_ms: Number(q(l, 0.99).toFixed(2)) });
+  const phase = (l: number[]) => ({
+    batches: l.length,
+    p50_ms: Number(q(l, 0.5).toFixed(2)),
+    p99_ms: Number(q(l, 0.99).toFixed(2)),
+  });
   const outside = [...before, ...after];
   const report = {
     command: `node --import tsx bench/retrainLatency.ts ${args.join(' ')}`.trim(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', node: process.version, load: os.loadavg().map((x) => Number(x.toFixed(2))) },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      load: os.loadavg().map((x) => Number(x.toFixed(2))),
+    },
     rate,
     batch,
     window: windowEvents,
@@ -117,10 +143,18 @@ try {
   if (json) console.log(JSON.stringify(report));
   else {
     console.log(`$ ${report.command}`);
-    console.log(`machine: ${report.machine.cpus} x ${report.machine.model}, node ${report.machine.node}, load ${report.machine.load.join(' ')}`);
-    console.log(`scoring ${rate} events/s in batches of ${batch}; retraining on ${windowEvents} events took ${report.retraining.seconds} s (${result})`);
-    console.log(`per-batch latency outside training: p50 ${report.outside.p50_ms} ms, p99 ${report.outside.p99_ms} ms (${report.outside.batches} batches)`);
-    console.log(`per-batch latency during training:  p50 ${report.during.p50_ms} ms, p99 ${report.during.p99_ms} ms (${report.during.batches} batches)`);
+    console.log(
+      `machine: ${report.machine.cpus} x ${report.machine.model}, node ${report.machine.node}, load ${report.machine.load.join(' ')}`,
+    );
+    console.log(
+      `scoring ${rate} events/s in batches of ${batch}; retraining on ${windowEvents} events took ${report.retraining.seconds} s (${result})`,
+    );
+    console.log(
+      `per-batch latency outside training: p50 ${report.outside.p50_ms} ms, p99 ${report.outside.p99_ms} ms (${report.outside.batches} batches)`,
+    );
+    console.log(
+      `per-batch latency during training:  p50 ${report.during.p50_ms} ms, p99 ${report.during.p99_ms} ms (${report.during.batches} batches)`,
+    );
     console.log(`p99 ratio during/outside: ${report.p99_ratio} (target <= 2)`);
     console.log(JSON.stringify(report));
   }

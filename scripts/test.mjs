@@ -41,14 +41,23 @@ if (needsKafka && !process.env.KAFKA_BROKERS && existsSync(join(root, 'scripts',
 
 const child = spawn(
   process.execPath,
-  ['--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap',
-   '--test-reporter-destination=' + join(root, '.cache', 'test-report.tap'), '--test-concurrency=1', ...files],
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    '--test-reporter-destination=' + join(root, '.cache', 'test-report.tap'),
+    '--test-concurrency=1',
+    ...files,
+  ],
   { stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
 );
 child.on('exit', async (code) => {
   if (startedBroker) spawnSync('bash', [join(root, 'scripts', 'kafka.sh'), 'stop'], { stdio: 'inherit' });
   const { readFileSync } = await import('node:fs');
-  let pass = 0, fail = 0, skip = 0;
+  let pass = 0,
+    fail = 0,
+    skip = 0;
   try {
     const tap = readFileSync(join(root, '.cache', 'test-report.tap'), 'utf8');
     pass = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);

@@ -78,7 +78,8 @@ export function parseCommand(spec: CommandSpec, argv: string[]): Parsed {
     if (o.kind === 'number') {
       const s = String(raw);
       const v = Number(s);
-      if (s.trim() === '' || !Number.isFinite(v)) throw new UsageError(`${spec.name}: --${name} must be a number, got "${s}"`);
+      if (s.trim() === '' || !Number.isFinite(v))
+        throw new UsageError(`${spec.name}: --${name} must be a number, got "${s}"`);
       opts[name] = v;
     } else if (o.kind === 'list') {
       opts[name] = (raw as string[]).flatMap((s) => String(s).split(',')).filter((s) => s.length > 0);

@@ -72,7 +72,8 @@ function guardedMapRead(this: { valuesType: Reader }, tap: Tap): Record<string, 
 }
 
 // avsc freezes its types, so the guarded readers come in through subclasses chosen by typeHook.
-const types = (avsc as unknown as { types: Record<string, new (schema: object, opts: object) => Type> }).types;
+const types = (avsc as unknown as { types: Record<string, new (schema: object, opts: object) => Type> })
+  .types;
 class GuardedArrayType extends types.ArrayType! {}
 (GuardedArrayType.prototype as unknown as Reader)._read = guardedArrayRead as (tap: Tap) => unknown;
 class GuardedMapType extends types.MapType! {}
@@ -145,7 +146,9 @@ export function makeResolver(reader: Type, writer: Type): Resolver | undefined {
   try {
     return reader.createResolver(writer);
   } catch (e) {
-    throw new SchemaError(`writer schema ${writer.name ?? writer.typeName} cannot be read as ${reader.name ?? reader.typeName}: ${messageOf(e)}`);
+    throw new SchemaError(
+      `writer schema ${writer.name ?? writer.typeName} cannot be read as ${reader.name ?? reader.typeName}: ${messageOf(e)}`,
+    );
   }
 }
 
@@ -153,7 +156,13 @@ export function makeResolver(reader: Type, writer: Type): Resolver | undefined {
  * Decode one Avro body that starts at `pos` and must end at the buffer's end. The slow path
  * (failure) walks the writer schema field by field to name where it broke.
  */
-export function decodeAvroBody(reader: Type, writer: Type, resolver: Resolver | undefined, buf: Buffer, pos: number): DecodedRecord {
+export function decodeAvroBody(
+  reader: Type,
+  writer: Type,
+  resolver: Resolver | undefined,
+  buf: Buffer,
+  pos: number,
+): DecodedRecord {
   let res: { value: unknown; offset: number };
   try {
     res = reader.decode(buf, pos, resolver);
@@ -162,7 +171,12 @@ export function decodeAvroBody(reader: Type, writer: Type, resolver: Resolver | 
   }
   if (res.offset < 0) throw locateDecodeError(writer, buf, pos, 'truncated');
   if (res.offset !== buf.length) {
-    throw new DecodeError('trailing_bytes', '$', buf.subarray(res.offset), `${buf.length - res.offset} bytes after the end of the record`);
+    throw new DecodeError(
+      'trailing_bytes',
+      '$',
+      buf.subarray(res.offset),
+      `${buf.length - res.offset} bytes after the end of the record`,
+    );
   }
   return res.value as DecodedRecord;
 }
@@ -185,10 +199,26 @@ function walk(type: Type, buf: Buffer, pos: number, prefix: string): DecodeError
     try {
       r = f.type.decode(buf, p);
     } catch (e) {
-      return walk(f.type, buf, p, path) ?? new DecodeError('invalid', path, buf.subarray(p), `cannot decode ${describe(f.type)}: ${messageOf(e)}`);
+      return (
+        walk(f.type, buf, p, path) ??
+        new DecodeError(
+          'invalid',
+          path,
+          buf.subarray(p),
+          `cannot decode ${describe(f.type)}: ${messageOf(e)}`,
+        )
+      );
     }
     if (r.offset < 0) {
-      return walk(f.type, buf, p, path) ?? new DecodeError('truncated', path, buf.subarray(p), `buffer ends inside ${describe(f.type)} field (${buf.length - p} bytes left)`);
+      return (
+        walk(f.type, buf, p, path) ??
+        new DecodeError(
+          'truncated',
+          path,
+          buf.subarray(p),
+          `buffer ends inside ${describe(f.type)} field (${buf.length - p} bytes left)`,
+        )
+      );
     }
     p = r.offset;
   }

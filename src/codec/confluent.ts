@@ -21,10 +21,20 @@ export function frameConfluent(schemaId: number, body: Buffer): Buffer {
 /** The schema id of a framed message. Throws DecodeError for a short buffer or a wrong magic byte. */
 export function readSchemaId(buf: Buffer): number {
   if (buf.length < HEADER_SIZE) {
-    throw new DecodeError('truncated', '$header', buf, `${buf.length} bytes, shorter than the ${HEADER_SIZE}-byte Confluent header`);
+    throw new DecodeError(
+      'truncated',
+      '$header',
+      buf,
+      `${buf.length} bytes, shorter than the ${HEADER_SIZE}-byte Confluent header`,
+    );
   }
   if (buf[0] !== MAGIC_BYTE) {
-    throw new DecodeError('bad_magic', '$header', buf.subarray(0, HEADER_SIZE), `magic byte is ${buf[0]}, expected ${MAGIC_BYTE}`);
+    throw new DecodeError(
+      'bad_magic',
+      '$header',
+      buf.subarray(0, HEADER_SIZE),
+      `magic byte is ${buf[0]}, expected ${MAGIC_BYTE}`,
+    );
   }
   return buf.readInt32BE(1);
 }
@@ -70,7 +80,8 @@ export class ConfluentCodec implements Codec {
   constructor(opts: ConfluentCodecOptions) {
     this.source = opts.source;
     this.readerType = parseAvroSchema(opts.readerSchema);
-    if (this.readerType.typeName !== 'record') throw new SchemaError(`reader schema must be a record, got ${this.readerType.typeName}`);
+    if (this.readerType.typeName !== 'record')
+      throw new SchemaError(`reader schema must be a record, got ${this.readerType.typeName}`);
     this.writerId = opts.writerId;
     this.negativeCacheMs = opts.negativeCacheMs ?? 60_000;
   }
@@ -114,7 +125,8 @@ export class ConfluentCodec implements Codec {
   }
 
   encode(rec: DecodedRecord): Buffer {
-    if (this.writerId === undefined) throw new SchemaError('ConfluentCodec.encode needs writerId (or create it with a subject)');
+    if (this.writerId === undefined)
+      throw new SchemaError('ConfluentCodec.encode needs writerId (or create it with a subject)');
     const header = Buffer.allocUnsafe(HEADER_SIZE);
     header[0] = MAGIC_BYTE;
     header.writeInt32BE(this.writerId, 1);

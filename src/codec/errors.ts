@@ -36,7 +36,14 @@ export abstract class RecordError extends Error {
   }
 
   toJSON(): RecordErrorInfo {
-    return { name: this.name, code: this.code, path: this.path, value: this.value, reason: this.reason, retriable: this.retriable };
+    return {
+      name: this.name,
+      code: this.code,
+      path: this.path,
+      value: this.value,
+      reason: this.reason,
+      retriable: this.retriable,
+    };
   }
 }
 

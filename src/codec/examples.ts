@@ -14,7 +14,8 @@ export function rng(seed: number): () => number {
 }
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-const hex = (r: () => number, n: number): string => Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
+const hex = (r: () => number, n: number): string =>
+  Array.from({ length: n }, () => Math.floor(r() * 16).toString(16)).join('');
 const BASE_TIME = Date.UTC(2026, 0, 5, 0, 0, 0);
 
 export function examplePayment(r: () => number, i: number): DecodedRecord {
@@ -24,7 +25,16 @@ export function examplePayment(r: () => number, i: number): DecodedRecord {
     event_time: BASE_TIME + i * 1000 + Math.floor(r() * 1000),
     card_id: `card-${Math.floor(r() * 500)}`,
     merchant_id: `m-${Math.floor(r() * 2000)}`,
-    merchant_category: pick(r, ['GROCERY', 'FUEL', 'TRAVEL', 'ELECTRONICS', 'RESTAURANT', 'ONLINE', 'ATM', 'OTHER']),
+    merchant_category: pick(r, [
+      'GROCERY',
+      'FUEL',
+      'TRAVEL',
+      'ELECTRONICS',
+      'RESTAURANT',
+      'ONLINE',
+      'ATM',
+      'OTHER',
+    ]),
     mcc: pick(r, [5411, 5541, 4511, 5732, 5812, 5999, 6011]),
     amount: Math.round(Math.exp(3 + r() * 2.5) * 100) / 100,
     currency: intl ? pick(r, ['USD', 'GBP', 'JPY', 'CHF']) : 'EUR',
@@ -77,7 +87,12 @@ export function exampleHttpAccess(r: () => number, i: number): DecodedRecord {
     bytes_sent: Math.floor(r() * 200_000),
     request_time_ms: r() * 300,
     upstream_time_ms: r() < 0.8 ? r() * 250 : null,
-    user_agent: pick(r, ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.5.0', 'Go-http-client/2.0', 'Mozilla/5.0 (iPhone)']),
+    user_agent: pick(r, [
+      'Mozilla/5.0 (X11; Linux x86_64)',
+      'curl/8.5.0',
+      'Go-http-client/2.0',
+      'Mozilla/5.0 (iPhone)',
+    ]),
     referer: r() < 0.3 ? pick(r, ['https://www.google.com/', 'https://shop.example.com/cart']) : null,
     tls: r() < 0.95,
     http_version: pick(r, ['HTTP_1_1', 'HTTP_2', 'HTTP_2', 'HTTP_3']),

@@ -23,17 +23,25 @@ export class JsonCodec implements Codec {
     this.maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
     if (opts.schema !== undefined) {
       this.type = parseAvroSchema(opts.schema);
-      const fields = (this.type as unknown as { fields?: { name: string; defaultValue(): unknown }[] }).fields;
+      const fields = (this.type as unknown as { fields?: { name: string; defaultValue(): unknown }[] })
+        .fields;
       if (!fields) throw new SchemaError(`JSON schema must be an Avro record, got ${this.type.typeName}`);
       for (const f of fields) {
         const value = f.defaultValue();
-        if (value !== undefined) this.defaults.push({ name: f.name, value, immutable: value === null || typeof value !== 'object' });
+        if (value !== undefined)
+          this.defaults.push({ name: f.name, value, immutable: value === null || typeof value !== 'object' });
       }
     }
   }
 
   decode(buf: Buffer): DecodedRecord {
-    if (buf.length > this.maxBytes) throw new DecodeError('too_large', '$', buf, `${buf.length} bytes, more than the ${this.maxBytes} allowed`);
+    if (buf.length > this.maxBytes)
+      throw new DecodeError(
+        'too_large',
+        '$',
+        buf,
+        `${buf.length} bytes, more than the ${this.maxBytes} allowed`,
+      );
     let rec: unknown;
     try {
       rec = JSON.parse(buf.toString('utf8'));
@@ -48,13 +56,15 @@ export class JsonCodec implements Codec {
       for (const d of this.defaults) {
         if (obj[d.name] === undefined) obj[d.name] = d.immutable ? d.value : structuredClone(d.value);
       }
-      if (!this.type.isValid(obj)) throw invalidValueError(this.type, obj, 'does not match the schema', DecodeError);
+      if (!this.type.isValid(obj))
+        throw invalidValueError(this.type, obj, 'does not match the schema', DecodeError);
     }
     return obj;
   }
 
   encode(rec: DecodedRecord): Buffer {
-    if (this.type && !this.type.isValid(rec)) throw invalidValueError(this.type, rec, 'does not match the schema', EncodeError);
+    if (this.type && !this.type.isValid(rec))
+      throw invalidValueError(this.type, rec, 'does not match the schema', EncodeError);
     try {
       return Buffer.from(JSON.stringify(rec), 'utf8');
     } catch (e) {

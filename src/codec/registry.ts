@@ -20,7 +20,12 @@ export interface SchemaSource {
 }
 
 export function unknownSchemaId(id: number): DecodeError {
-  return new DecodeError('unknown_schema_id', '$schema_id', id, `schema id ${id} is not known to the schema source`);
+  return new DecodeError(
+    'unknown_schema_id',
+    '$schema_id',
+    id,
+    `schema id ${id} is not known to the schema source`,
+  );
 }
 
 /** Registry-less mode: ids map to schemas held in memory or read from local .avsc files. */
@@ -29,16 +34,21 @@ export class LocalSchemaSource implements SchemaSource {
   private readonly subjects = new Map<string, number[]>();
 
   constructor(schemas: Map<number, AvroSchemaInput> | Record<number, AvroSchemaInput> = new Map()) {
-    const entries = schemas instanceof Map ? [...schemas] : Object.entries(schemas).map(([k, v]) => [Number(k), v] as const);
+    const entries =
+      schemas instanceof Map
+        ? [...schemas]
+        : Object.entries(schemas).map(([k, v]) => [Number(k), v] as const);
     for (const [id, s] of entries) {
-      if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new SchemaError(`schema id must be a 31-bit integer, got ${id}`);
+      if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)
+        throw new SchemaError(`schema id must be a 31-bit integer, got ${id}`);
       this.byId.set(id, schemaJson(parseAvroSchema(s)));
     }
   }
 
   /** `{ 1: 'schemas/payment.avsc', 2: 'schemas/payment.v2.avsc' }` (paths relative to cwd). */
   static fromFiles(files: Map<number, string> | Record<number, string>): LocalSchemaSource {
-    const entries = files instanceof Map ? [...files] : Object.entries(files).map(([k, v]) => [Number(k), v] as const);
+    const entries =
+      files instanceof Map ? [...files] : Object.entries(files).map(([k, v]) => [Number(k), v] as const);
     const m = new Map<number, AvroSchemaInput>();
     for (const [id, file] of entries) {
       let text: string;
@@ -120,11 +130,16 @@ export class RegistrySchemaSource implements SchemaSource {
 
   async register(subject: string, schema: object): Promise<number> {
     try {
-      const { id } = await this.client.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+      const { id } = await this.client.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject },
+      );
       return id;
     } catch (e) {
       const status = statusOf(e);
-      throw new SchemaRegistryError(`cannot register a schema under ${subject}: ${messageOf(e)}`, status, { cause: e });
+      throw new SchemaRegistryError(`cannot register a schema under ${subject}: ${messageOf(e)}`, status, {
+        cause: e,
+      });
     }
   }
 }
@@ -138,5 +153,7 @@ function registryFailure(e: unknown, id: number): Error {
   const status = statusOf(e);
   // 404 (error_code 40403): the id does not exist; the record, not the registry, is at fault.
   if (status === 404) return unknownSchemaId(id);
-  return new SchemaRegistryError(`schema registry lookup of id ${id} failed: ${messageOf(e)}`, status, { cause: e });
+  return new SchemaRegistryError(`schema registry lookup of id ${id} failed: ${messageOf(e)}`, status, {
+    cause: e,
+  });
 }

@@ -7,7 +7,14 @@ import type { Type } from 'avsc';
 import { SchemaError } from './errors.js';
 import { parseAvroSchema } from './avro.js';
 
-export const SCHEMA_NAMES = ['payment', 'host_metric', 'http_access', 'alert', 'enriched', 'model_announcement'] as const;
+export const SCHEMA_NAMES = [
+  'payment',
+  'host_metric',
+  'http_access',
+  'alert',
+  'enriched',
+  'model_announcement',
+] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 /** Example input events (the rest are ddcl's outputs). */
 export const INPUT_SCHEMAS: readonly SchemaName[] = ['payment', 'host_metric', 'http_access'];
@@ -21,7 +28,8 @@ export function packageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas'))) return (root = dir);
     const up = dirname(dir);
-    if (up === dir) throw new SchemaError(`no package root with schemas/ above ${fileURLToPath(import.meta.url)}`);
+    if (up === dir)
+      throw new SchemaError(`no package root with schemas/ above ${fileURLToPath(import.meta.url)}`);
     dir = up;
   }
 }
@@ -36,7 +44,8 @@ const cache = new Map<SchemaName, object>();
 export function loadSchemaJson(name: SchemaName): object {
   let json = cache.get(name);
   if (!json) {
-    if (!(SCHEMA_NAMES as readonly string[]).includes(name)) throw new SchemaError(`unknown schema ${String(name)}`);
+    if (!(SCHEMA_NAMES as readonly string[]).includes(name))
+      throw new SchemaError(`unknown schema ${String(name)}`);
     try {
       json = JSON.parse(readFileSync(schemaPath(name), 'utf8')) as object;
     } catch (e) {

@@ -61,7 +61,13 @@ export interface DdclConfig {
   /** Feature spec overrides (see src/features); derived from the schema when omitted. */
   features?: Record<string, unknown>;
   batch: { size: number; lingerMs: number; maxInFlight: number };
-  output: { enrichedSuffix: string; alertsTopic: string; dlqTopic: string; modelsTopic: string; enriched: boolean };
+  output: {
+    enrichedSuffix: string;
+    alertsTopic: string;
+    dlqTopic: string;
+    modelsTopic: string;
+    enriched: boolean;
+  };
   delivery: 'at-least-once' | 'exactly-once';
   model: { name: string; registry: string; device: Device; threads: number };
   scoring: { alertThreshold: number; topFeatures: number };
@@ -76,7 +82,12 @@ export interface DdclConfig {
     minEvents: number;
     /** The network trains on at most this many rows of the window (evenly spaced). */
     maxTrainRows: number;
-    gate: { maxAlertRateRatio: number; minSeparation: number; maxDeadFraction: number; holdoutFraction: number };
+    gate: {
+      maxAlertRateRatio: number;
+      minSeparation: number;
+      maxDeadFraction: number;
+      holdoutFraction: number;
+    };
     /** Trainer hyper-parameters (see src/train/trainer.ts TrainConfig). */
     params: Record<string, unknown>;
   };
@@ -89,7 +100,13 @@ export const DEFAULT_CONFIG: DdclConfig = {
   kafka: { client: 'confluent', brokers: ['127.0.0.1:9092'], clientId: 'ddcl', groupId: 'ddcl' },
   input: { topics: [], format: 'json' },
   batch: { size: 512, lingerMs: 20, maxInFlight: 4 },
-  output: { enrichedSuffix: '.ddcl.enriched', alertsTopic: 'ddcl.alerts', dlqTopic: 'ddcl.dlq', modelsTopic: 'ddcl.models', enriched: true },
+  output: {
+    enrichedSuffix: '.ddcl.enriched',
+    alertsTopic: 'ddcl.alerts',
+    dlqTopic: 'ddcl.dlq',
+    modelsTopic: 'ddcl.models',
+    enriched: true,
+  },
   delivery: 'at-least-once',
   model: { name: 'default', registry: 'models', device: 'auto', threads: 2 },
   scoring: { alertThreshold: 0.99, topFeatures: 3 },
@@ -143,7 +160,13 @@ function merge(base: Plain, over: Plain, path: string, source: string): Plain {
       continue;
     }
     if (!(k in base) && !(key in OPTIONAL)) {
-      const known = Object.keys(base).concat(Object.keys(OPTIONAL).filter((o) => o.startsWith(path ? path + '.' : '') && !o.slice(path ? path.length + 1 : 0).includes('.')).map((o) => o.split('.').pop()!));
+      const known = Object.keys(base).concat(
+        Object.keys(OPTIONAL)
+          .filter(
+            (o) => o.startsWith(path ? path + '.' : '') && !o.slice(path ? path.length + 1 : 0).includes('.'),
+          )
+          .map((o) => o.split('.').pop()!),
+      );
       throw new ConfigError(key, `unknown key (known here: ${[...new Set(known)].join(', ')})`, source);
     }
     const b = base[k];
@@ -168,11 +191,14 @@ function check(cfg: Plain, defaults: Plain, path: string, source: string): void 
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
         throw new ConfigError(key, `must be a list of strings, got ${JSON.stringify(v)}`, source);
     } else if (typeof d === 'number') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(key, `must be a number, got ${JSON.stringify(v)}`, source);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new ConfigError(key, `must be a number, got ${JSON.stringify(v)}`, source);
     } else if (typeof d === 'boolean') {
-      if (typeof v !== 'boolean') throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v)}`, source);
+      if (typeof v !== 'boolean')
+        throw new ConfigError(key, `must be true or false, got ${JSON.stringify(v)}`, source);
     } else if (typeof d === 'string') {
-      if (typeof v !== 'string') throw new ConfigError(key, `must be a string, got ${JSON.stringify(v)}`, source);
+      if (typeof v !== 'string')
+        throw new ConfigError(key, `must be a string, got ${JSON.stringify(v)}`, source);
     }
     const allowed = ENUMS[key];
     if (allowed && !allowed.includes(v as string))
@@ -182,8 +208,10 @@ function check(cfg: Plain, defaults: Plain, path: string, source: string): void 
     if (path !== key.split('.').slice(0, -1).join('.')) continue;
     const v = cfg[key.split('.').pop()!];
     if (v === undefined) continue;
-    if (kind === 'string' && typeof v !== 'string') throw new ConfigError(key, `must be a string, got ${JSON.stringify(v)}`, source);
-    if (kind === 'object' && !isPlain(v)) throw new ConfigError(key, `must be a mapping, got ${JSON.stringify(v)}`, source);
+    if (kind === 'string' && typeof v !== 'string')
+      throw new ConfigError(key, `must be a string, got ${JSON.stringify(v)}`, source);
+    if (kind === 'object' && !isPlain(v))
+      throw new ConfigError(key, `must be a mapping, got ${JSON.stringify(v)}`, source);
   }
 }
 
@@ -197,23 +225,41 @@ function positive(cfg: DdclConfig, source: string): void {
     ['training.maxTrainRows', cfg.training.maxTrainRows],
     ['shutdown.timeoutMs', cfg.shutdown.timeoutMs],
   ];
-  for (const [k, v] of pos) if (!(v > 0) || !Number.isInteger(v)) throw new ConfigError(k, `must be a positive integer, got ${v}`, source);
-  if (cfg.batch.lingerMs < 0) throw new ConfigError('batch.lingerMs', `must be >= 0, got ${cfg.batch.lingerMs}`, source);
+  for (const [k, v] of pos)
+    if (!(v > 0) || !Number.isInteger(v))
+      throw new ConfigError(k, `must be a positive integer, got ${v}`, source);
+  if (cfg.batch.lingerMs < 0)
+    throw new ConfigError('batch.lingerMs', `must be >= 0, got ${cfg.batch.lingerMs}`, source);
   if (!(cfg.scoring.alertThreshold > 0 && cfg.scoring.alertThreshold <= 1))
-    throw new ConfigError('scoring.alertThreshold', `must be a grade in (0, 1], got ${cfg.scoring.alertThreshold}`, source);
+    throw new ConfigError(
+      'scoring.alertThreshold',
+      `must be a grade in (0, 1], got ${cfg.scoring.alertThreshold}`,
+      source,
+    );
   if (cfg.http.port < 0 || cfg.http.port > 65535 || !Number.isInteger(cfg.http.port))
     throw new ConfigError('http.port', `must be a port number 0..65535, got ${cfg.http.port}`, source);
-  if (cfg.kafka.brokers.length === 0) throw new ConfigError('kafka.brokers', 'must name at least one broker (host:port)', source);
+  if (cfg.kafka.brokers.length === 0)
+    throw new ConfigError('kafka.brokers', 'must name at least one broker (host:port)', source);
   for (const b of cfg.kafka.brokers)
-    if (!/^[^:\s]+:\d{1,5}$/.test(b)) throw new ConfigError('kafka.brokers', `"${b}" is not host:port`, source);
+    if (!/^[^:\s]+:\d{1,5}$/.test(b))
+      throw new ConfigError('kafka.brokers', `"${b}" is not host:port`, source);
   if (cfg.input.format !== 'json' && !cfg.input.schema)
-    throw new ConfigError('input.schema', `is required when input.format is ${cfg.input.format} (a .avsc file)`, source);
+    throw new ConfigError(
+      'input.schema',
+      `is required when input.format is ${cfg.input.format} (a .avsc file)`,
+      source,
+    );
   const t = cfg.training.gate.holdoutFraction;
-  if (!(t > 0 && t < 1)) throw new ConfigError('training.gate.holdoutFraction', `must be in (0, 1), got ${t}`, source);
+  if (!(t > 0 && t < 1))
+    throw new ConfigError('training.gate.holdoutFraction', `must be in (0, 1), got ${t}`, source);
   if (cfg.kafka.sasl) {
     const s = cfg.kafka.sasl;
     if (!['plain', 'scram-sha-256', 'scram-sha-512'].includes(s.mechanism))
-      throw new ConfigError('kafka.sasl.mechanism', `must be plain, scram-sha-256 or scram-sha-512, got ${JSON.stringify(s.mechanism)}`, source);
+      throw new ConfigError(
+        'kafka.sasl.mechanism',
+        `must be plain, scram-sha-256 or scram-sha-512, got ${JSON.stringify(s.mechanism)}`,
+        source,
+      );
     if (typeof s.username !== 'string') throw new ConfigError('kafka.sasl.username', 'is required', source);
     if (s.password === undefined && !s.passwordEnv && !s.passwordFile)
       throw new ConfigError('kafka.sasl', 'needs one of password, passwordEnv, passwordFile', source);
@@ -241,11 +287,21 @@ export function envOverrides(env: NodeJS.ProcessEnv): Plain {
         .map((o) => o.split('.').pop()!);
       const want = parts[i].toLowerCase().replace(/_/g, '');
       const key = [...candidates, ...optionalHere].find((c) => c.toLowerCase() === want);
-      if (!key) throw new ConfigError(`${keys.concat(parts[i]).join('.')}`, `unknown key (from environment variable ${name})`, 'environment');
+      if (!key)
+        throw new ConfigError(
+          `${keys.concat(parts[i]).join('.')}`,
+          `unknown key (from environment variable ${name})`,
+          'environment',
+        );
       keys.push(key);
       base = isPlain(base) ? base[key] : undefined;
       if (i === parts.length - 1) {
-        node[key] = Array.isArray(base) ? raw.split(',').map((s) => s.trim()).filter(Boolean) : parseScalar(raw);
+        node[key] = Array.isArray(base)
+          ? raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : parseScalar(raw);
       } else {
         node[key] = isPlain(node[key]) ? node[key] : {};
         node = node[key] as Plain;
@@ -264,7 +320,8 @@ function parseScalar(raw: string): unknown {
 
 /** Builds a validated config from a parsed object (file contents) plus environment overrides. */
 export function buildConfig(fileObj: unknown, env: NodeJS.ProcessEnv = {}, source = 'config'): DdclConfig {
-  if (fileObj !== null && fileObj !== undefined && !isPlain(fileObj)) throw new ConfigError('(top level)', 'must be a mapping of sections', source);
+  if (fileObj !== null && fileObj !== undefined && !isPlain(fileObj))
+    throw new ConfigError('(top level)', 'must be a mapping of sections', source);
   let merged = merge(DEFAULT_CONFIG as unknown as Plain, (fileObj as Plain) ?? {}, '', source);
   const fromEnv = envOverrides(env);
   merged = merge(merged, fromEnv, '', 'environment');
@@ -274,7 +331,8 @@ export function buildConfig(fileObj: unknown, env: NodeJS.ProcessEnv = {}, sourc
     positive(cfg, source);
   } catch (e) {
     // Blame the environment when the offending key came from it.
-    if (e instanceof ConfigError && hasPath(fromEnv, e.key)) throw new ConfigError(e.key, e.problem, 'environment');
+    if (e instanceof ConfigError && hasPath(fromEnv, e.key))
+      throw new ConfigError(e.key, e.problem, 'environment');
     throw e;
   }
   return cfg;
@@ -294,7 +352,11 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError('(file)', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, file);
+    throw new ConfigError(
+      '(file)',
+      `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      file,
+    );
   }
   let obj: unknown;
   try {
@@ -309,14 +371,18 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 export function resolveSecret(s: SaslConfig, env: NodeJS.ProcessEnv = process.env): string {
   if (s.passwordEnv) {
     const v = env[s.passwordEnv];
-    if (v === undefined) throw new ConfigError('kafka.sasl.passwordEnv', `environment variable ${s.passwordEnv} is not set`);
+    if (v === undefined)
+      throw new ConfigError('kafka.sasl.passwordEnv', `environment variable ${s.passwordEnv} is not set`);
     return v;
   }
   if (s.passwordFile) {
     try {
       return readFileSync(s.passwordFile, 'utf8').trim();
     } catch (err) {
-      throw new ConfigError('kafka.sasl.passwordFile', `cannot read ${s.passwordFile}: ${(err as NodeJS.ErrnoException).code}`);
+      throw new ConfigError(
+        'kafka.sasl.passwordFile',
+        `cannot read ${s.passwordFile}: ${(err as NodeJS.ErrnoException).code}`,
+      );
     }
   }
   return s.password ?? '';

@@ -103,7 +103,11 @@ function fmtAlert(a: AlertInfo, kind: AnomalyKind | null): string {
  * into the registry, and the version is made current.
  */
 async function trainFirstModel(o: DemoOptions, log: Logger) {
-  const gen = new PaymentGenerator({ seed: o.seed, anomalyRate: o.anomalyRate, peakPerHour: o.window / (24 * 0.31) });
+  const gen = new PaymentGenerator({
+    seed: o.seed,
+    anomalyRate: o.anomalyRate,
+    peakPerHour: o.window / (24 * 0.31),
+  });
   const registry = new ModelRegistry(o.registry ?? mkdtempSync(join(tmpdir(), 'ddcl-demo-')));
   const first: GeneratedEvent[] = gen.take(o.window);
   log.info('training the first model', { events: first.length, registry: registry.root });

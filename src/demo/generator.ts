@@ -13,7 +13,8 @@ export interface PaymentEvent {
   event_time: number;
   card_id: string;
   merchant_id: string;
-  merchant_category: 'GROCERY' | 'FUEL' | 'TRAVEL' | 'ELECTRONICS' | 'RESTAURANT' | 'ONLINE' | 'ATM' | 'OTHER';
+  merchant_category:
+    'GROCERY' | 'FUEL' | 'TRAVEL' | 'ELECTRONICS' | 'RESTAURANT' | 'ONLINE' | 'ATM' | 'OTHER';
   mcc: number;
   amount: number;
   currency: string;
@@ -31,7 +32,13 @@ export interface PaymentEvent {
   auth_result: 'APPROVED' | 'DECLINED' | 'REVIEW';
 }
 
-export const ANOMALY_KINDS = ['amount_spike', 'foreign_night', 'card_testing', 'atm_cashout', 'new_account_high_value'] as const;
+export const ANOMALY_KINDS = [
+  'amount_spike',
+  'foreign_night',
+  'card_testing',
+  'atm_cashout',
+  'new_account_high_value',
+] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 
 export interface GeneratedEvent {
@@ -55,7 +62,14 @@ export interface GeneratorOptions {
 }
 
 type Category = PaymentEvent['merchant_category'];
-const CATEGORIES: { name: Category; mcc: number[]; mean: number; sd: number; online: number; weight: number }[] = [
+const CATEGORIES: {
+  name: Category;
+  mcc: number[];
+  mean: number;
+  sd: number;
+  online: number;
+  weight: number;
+}[] = [
   { name: 'GROCERY', mcc: [5411, 5422, 5499], mean: 45, sd: 0.6, online: 0.05, weight: 0.3 },
   { name: 'FUEL', mcc: [5541, 5542], mean: 55, sd: 0.35, online: 0, weight: 0.14 },
   { name: 'RESTAURANT', mcc: [5812, 5813, 5814], mean: 32, sd: 0.5, online: 0.1, weight: 0.2 },
@@ -118,7 +132,10 @@ export class PaymentGenerator {
     this.time = opts.startTime ?? Date.UTC(2026, 0, 5, 0, 0, 0);
     const nMerchants = opts.merchants ?? 300;
     this.merchantsByCategory = CATEGORIES.map(() => []);
-    for (let i = 0; i < nMerchants; i++) this.merchantsByCategory[i < CATEGORIES.length ? i : this.category()]!.push(`m${String(i).padStart(4, '0')}`);
+    for (let i = 0; i < nMerchants; i++)
+      this.merchantsByCategory[i < CATEGORIES.length ? i : this.category()]!.push(
+        `m${String(i).padStart(4, '0')}`,
+      );
     this.cards = Array.from({ length: opts.cards ?? 2000 }, (_, i) => ({
       id: `c${String(i).padStart(6, '0')}`,
       level: Math.exp(0.5 * this.rng.normal()),
@@ -190,12 +207,22 @@ export class PaymentGenerator {
     card.avgAmount = 0.97 * card.avgAmount + 0.03 * amount;
     const channel: PaymentEvent['channel'] = cat.name === 'ATM' ? 'ATM' : online ? 'ECOM' : 'POS';
     const u = this.rng.next();
-    const entry: PaymentEvent['entry_mode'] = online ? 'ONLINE' : channel === 'ATM' ? 'CHIP' : u < 0.55 ? 'CONTACTLESS' : u < 0.95 ? 'CHIP' : 'SWIPE';
+    const entry: PaymentEvent['entry_mode'] = online
+      ? 'ONLINE'
+      : channel === 'ATM'
+        ? 'CHIP'
+        : u < 0.55
+          ? 'CONTACTLESS'
+          : u < 0.95
+            ? 'CHIP'
+            : 'SWIPE';
     return {
       event_id: this.uuid(),
       event_time: this.time,
       card_id: card.id,
-      merchant_id: this.pick(this.merchantsByCategory[catIdx]!.length ? this.merchantsByCategory[catIdx]! : ['m0000']),
+      merchant_id: this.pick(
+        this.merchantsByCategory[catIdx]!.length ? this.merchantsByCategory[catIdx]! : ['m0000'],
+      ),
       merchant_category: cat.name,
       mcc: this.pick(cat.mcc),
       amount: Math.round(amount * 100) / 100,
@@ -206,17 +233,25 @@ export class PaymentGenerator {
       card_present: !online,
       is_international: abroad !== null,
       device_id: online ? card.device : null,
-      ip_risk_score: online ? Math.round(Math.min(1, Math.abs(0.08 * this.rng.normal())) * 1000) / 1000 : null,
+      ip_risk_score: online
+        ? Math.round(Math.min(1, Math.abs(0.08 * this.rng.normal())) * 1000) / 1000
+        : null,
       account_age_days: card.ageDays + Math.floor((this.time - Date.UTC(2026, 0, 5)) / DAY),
       txn_count_24h: card.recent.length,
       amount_avg_30d: card.ageDays > 30 ? Math.round(card.avgAmount * 100) / 100 : null,
-      distance_from_home_km: abroad ? Math.round(this.lognormal(abroad.km, 0.1)) : Math.round(this.lognormal(8, 0.9) * 10) / 10,
+      distance_from_home_km: abroad
+        ? Math.round(this.lognormal(abroad.km, 0.1))
+        : Math.round(this.lognormal(8, 0.9) * 10) / 10,
       auth_result: this.rng.next() < 0.97 ? 'APPROVED' : 'DECLINED',
     };
   }
 
   private uuid(): string {
-    const h = (n: number) => this.rng.int(16 ** n).toString(16).padStart(n, '0');
+    const h = (n: number) =>
+      this.rng
+        .int(16 ** n)
+        .toString(16)
+        .padStart(n, '0');
     return `${h(8)}-${h(4)}-4${h(3)}-${'89ab'[this.rng.int(4)]}${h(3)}-${h(6)}${h(6)}`;
   }
 

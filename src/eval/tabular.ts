@@ -38,7 +38,16 @@ export interface TabularConfig {
 }
 
 export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
-  train: { widths: [64, 32], m: 16, K: 32, epochs: 20, pretrainEpochs: 5, lambda: 1, batchSize: 256, seed: 0 },
+  train: {
+    widths: [64, 32],
+    m: 16,
+    K: 32,
+    epochs: 20,
+    pretrainEpochs: 5,
+    lambda: 1,
+    batchSize: 256,
+    seed: 0,
+  },
   rawScore: 's_min',
   models: 3,
   score: 'global',
@@ -56,7 +65,11 @@ export interface TabularResult {
   scores: Float64Array;
 }
 
-export async function evalTabular(dataset: string, m: DataMatrix, cfg: TabularConfig = defaultTabularConfig): Promise<TabularResult> {
+export async function evalTabular(
+  dataset: string,
+  m: DataMatrix,
+  cfg: TabularConfig = defaultTabularConfig,
+): Promise<TabularResult> {
   if (!m.y) throw new TabularEvalError(dataset, 'has no labels (an npz needs y next to X)');
   const t0 = performance.now();
   const rows: Float32Array[] = [];
@@ -65,10 +78,14 @@ export async function evalTabular(dataset: string, m: DataMatrix, cfg: TabularCo
   const score = new Float64Array(m.n);
   const seed0 = cfg.train.seed ?? 0;
   for (let s = 0; s < cfg.models; s++) {
-    const built = await buildModel(spec, rows, { train: { ...cfg.train, seed: seed0 + s }, calibration: { rawScore: cfg.rawScore } });
+    const built = await buildModel(spec, rows, {
+      train: { ...cfg.train, seed: seed0 + s },
+      calibration: { rawScore: cfg.rawScore },
+    });
     const fz = built.featurizer;
     const X = fz.featurizeMany(rows);
-    if (X.errors.length > 0) throw new TabularEvalError(dataset, `row ${X.errors[0]!.index}: ${X.errors[0]!.error.message}`);
+    if (X.errors.length > 0)
+      throw new TabularEvalError(dataset, `row ${X.errors[0]!.index}: ${X.errors[0]!.error.message}`);
     const scorer = await OnnxScorer.create(built.parts.onnx, { intraOpThreads: 1 });
     try {
       const cols = await scoreAll(scorer, X.X, X.rows, fz.dim);

@@ -3,7 +3,16 @@
 // caller's (preallocated) row; it allocates nothing except for new entity keys.
 import { createHash } from 'node:crypto';
 import { FeaturizeError, FeatureSpecError } from './errors.js';
-import { accessExpression, categoryReader, fnv1a, kindOf, numericReader, slog1p, timestampReader, type Getter } from './read.js';
+import {
+  accessExpression,
+  categoryReader,
+  fnv1a,
+  kindOf,
+  numericReader,
+  slog1p,
+  timestampReader,
+  type Getter,
+} from './read.js';
 import {
   DEFAULT_CLIP,
   DEFAULT_MAX_KEYS,
@@ -112,7 +121,10 @@ export class Featurizer {
       if (f.kind !== 'ignore' && indicatorOf(f)) names.push(`${fieldName(f)}#missing`);
     }
     if (names.length === 0) throw new FeatureSpecError('$.fields', 'produces no features');
-    this.run = compileRun(this.spec.fields.filter((f) => f.kind !== 'ignore').map((f) => f.path), this.ops);
+    this.run = compileRun(
+      this.spec.fields.filter((f) => f.kind !== 'ignore').map((f) => f.path),
+      this.ops,
+    );
     this.names = Object.freeze(names);
     this.dim = names.length;
     this.shingleCount = shingles;
@@ -146,8 +158,15 @@ export class Featurizer {
    * trace, so training and serving histories stay the same).
    */
   featurize(record: unknown, out: Float32Array, offset = 0): void {
-    if (record === null || typeof record !== 'object') throw new FeaturizeError('not_object', '$', record, `a record must be an object, got ${kindOf(record)}`);
-    if (!(offset >= 0 && offset + this.dim <= out.length)) throw new RangeError(`row at ${offset} of width ${this.dim} does not fit in ${out.length}`);
+    if (record === null || typeof record !== 'object')
+      throw new FeaturizeError(
+        'not_object',
+        '$',
+        record,
+        `a record must be an object, got ${kindOf(record)}`,
+      );
+    if (!(offset >= 0 && offset + this.dim <= out.length))
+      throw new RangeError(`row at ${offset} of width ${this.dim} does not fit in ${out.length}`);
     out.fill(0, offset, offset + this.dim);
     if (this.shingleCount > 0) this.lookupKey(record);
     this.run(record, out, offset);
@@ -182,8 +201,15 @@ export class Featurizer {
       if (typeof v === 'string') key = v;
       else if (typeof v === 'number' || typeof v === 'bigint') key = String(v);
       else if (Buffer.isBuffer(v)) key = v.toString('latin1');
-      else if (v === undefined || v === null) throw new FeaturizeError('missing', this.keyPath, v, 'the entity key is missing');
-      else throw new FeaturizeError('type', this.keyPath, v, `an entity key must be a string or number, got ${kindOf(v)}`);
+      else if (v === undefined || v === null)
+        throw new FeaturizeError('missing', this.keyPath, v, 'the entity key is missing');
+      else
+        throw new FeaturizeError(
+          'type',
+          this.keyPath,
+          v,
+          `an entity key must be a string or number, got ${kindOf(v)}`,
+        );
     }
     this.curKey = key;
     this.cur = this.states.get(key);
@@ -272,7 +298,11 @@ export class Featurizer {
    */
   private scaledReader(f: NumericField | ShingleField, i: number): (v: unknown) => number {
     const st = f.stats;
-    if (!st) throw new FeatureSpecError(`$.fields[${i}].stats`, `numeric field ${f.path} is not fitted (run fitFeatureSpec)`);
+    if (!st)
+      throw new FeatureSpecError(
+        `$.fields[${i}].stats`,
+        `numeric field ${f.path} is not fitted (run fitFeatureSpec)`,
+      );
     const read = numericReader(f.path, f);
     const log = f.log1p === true;
     const center = st.center;
@@ -296,7 +326,8 @@ export class Featurizer {
         if (inf === 'error') throw new FeaturizeError('not_finite', path, v, 'infinite value');
       }
       if (strict) {
-        if (v === undefined || v === null) throw new FeaturizeError('missing', path, v, 'required value is missing');
+        if (v === undefined || v === null)
+          throw new FeaturizeError('missing', path, v, 'required value is missing');
         throw new FeaturizeError('not_finite', path, v, Number.isNaN(v) ? 'NaN' : 'not a finite number');
       }
       imputed.flag = true;
@@ -320,7 +351,11 @@ export class Featurizer {
   }
 
   private vocabOp(f: CategoricalField & { encoding: 'vocab' }, col: number, i: number): Op {
-    if (!f.vocab) throw new FeatureSpecError(`$.fields[${i}].vocab`, `categorical field ${f.path} has no vocabulary (run fitFeatureSpec)`);
+    if (!f.vocab)
+      throw new FeatureSpecError(
+        `$.fields[${i}].vocab`,
+        `categorical field ${f.path} has no vocabulary (run fitFeatureSpec)`,
+      );
     const read = categoryReader(f);
     const index = new Map(f.vocab.map((v, k) => [v, k] as const));
     const other = f.vocab.length;
@@ -395,11 +430,16 @@ export class Featurizer {
  */
 function compileRun(paths: string[], ops: Op[]): Run {
   const body = paths.map((p, i) => `  ops[${i}](${accessExpression('rec', p)}, out, o);`).join('\n');
-  return new Function('ops', `"use strict";\nreturn function featurizeRecord(rec, out, o) {\n  let t;\n${body}\n};`)(ops) as Run;
+  return new Function(
+    'ops',
+    `"use strict";\nreturn function featurizeRecord(rec, out, o) {\n  let t;\n${body}\n};`,
+  )(ops) as Run;
 }
 
 function compileGetter(path: string): Getter {
-  return new Function(`"use strict";\nreturn function getKey(rec) { let t; return ${accessExpression('rec', path)}; };`)() as Getter;
+  return new Function(
+    `"use strict";\nreturn function getKey(rec) { let t; return ${accessExpression('rec', path)}; };`,
+  )() as Getter;
 }
 
 /** Shared across readers; set by a scaled reader that imputed, consumed by its writer at once. */

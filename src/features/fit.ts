@@ -4,7 +4,16 @@ import { RecordError } from '../codec/errors.js';
 import { FeatureSpecError } from './errors.js';
 import { Featurizer } from './featurize.js';
 import { categoryReader, makeGetter, numericReader } from './read.js';
-import { DEFAULT_MAX_VOCAB, validateFeatureSpec, type FeatureSpec, type FieldSpec, type NumericField, type NumericStats, type ShingleField, type VocabCategoricalField } from './spec.js';
+import {
+  DEFAULT_MAX_VOCAB,
+  validateFeatureSpec,
+  type FeatureSpec,
+  type FieldSpec,
+  type NumericField,
+  type NumericStats,
+  type ShingleField,
+  type VocabCategoricalField,
+} from './spec.js';
 
 interface Accumulator {
   add(rec: object): void;
@@ -134,7 +143,16 @@ export function fitFeatureSpec(spec: FeatureSpec, records: Iterable<unknown>): F
   return validateFeatureSpec({ ...clean, fields, fitted: { rows, rejected } });
 }
 
-const PLACEHOLDER: NumericStats = { center: 0, scale: 1, q25: 0, q75: 0, min: 0, max: 0, count: 0, missing: 0 };
+const PLACEHOLDER: NumericStats = {
+  center: 0,
+  scale: 1,
+  q25: 0,
+  q75: 0,
+  min: 0,
+  max: 0,
+  count: 0,
+  missing: 0,
+};
 
 function placeholderFit(spec: FeatureSpec): FeatureSpec {
   const fields = spec.fields.map((f): FieldSpec => {

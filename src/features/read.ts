@@ -1,6 +1,11 @@
 // Reading raw field values, shared by fitting and featurizing so both see the same numbers.
 import { FeaturizeError } from './errors.js';
-import { DEFAULT_MAX_LENGTH, type CategoricalField, type NumericOptions, type TimestampField } from './spec.js';
+import {
+  DEFAULT_MAX_LENGTH,
+  type CategoricalField,
+  type NumericOptions,
+  type TimestampField,
+} from './spec.js';
 
 export type Getter = (rec: object) => unknown;
 
@@ -35,7 +40,8 @@ export function makeGetter(path: string): Getter {
 export function accessExpression(root: string, path: string): string {
   const keys = path.split('.').map((k) => JSON.stringify(k));
   let expr = `${root}[${keys[0]}]`;
-  for (let i = 1; i < keys.length; i++) expr = `((t = ${expr}) !== null && typeof t === "object" ? t[${keys[i]}] : undefined)`;
+  for (let i = 1; i < keys.length; i++)
+    expr = `((t = ${expr}) !== null && typeof t === "object" ? t[${keys[i]}] : undefined)`;
   return expr;
 }
 
@@ -70,12 +76,19 @@ export function categoryReader(f: CategoricalField): (v: unknown) => string | un
   const maxLength = f.maxLength ?? DEFAULT_MAX_LENGTH;
   return (v) => {
     if (typeof v === 'string') {
-      if (v.length > maxLength) throw new FeaturizeError('too_long', path, v, `category of ${v.length} chars, more than ${maxLength}`);
+      if (v.length > maxLength)
+        throw new FeaturizeError(
+          'too_long',
+          path,
+          v,
+          `category of ${v.length} chars, more than ${maxLength}`,
+        );
       return v;
     }
     if (v === undefined || v === null) return undefined;
     if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new FeaturizeError('not_finite', path, v, 'a category cannot be NaN or infinite');
+      if (!Number.isFinite(v))
+        throw new FeaturizeError('not_finite', path, v, 'a category cannot be NaN or infinite');
       return String(v);
     }
     if (typeof v === 'boolean' || typeof v === 'bigint') return String(v);
@@ -93,7 +106,8 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 /** Bounds of ECMAScript dates, ±8.64e15 ms. */
 const MAX_MS = 8.64e15;
 
@@ -106,7 +120,8 @@ export function timestampReader(f: TimestampField): (v: unknown) => number {
   const path = f.path;
   const factor = f.unit === 's' ? 1000 : f.unit === 'us' ? 0.001 : 1;
   const check = (ms: number, v: unknown): number => {
-    if (!(Math.abs(ms) <= MAX_MS)) throw new FeaturizeError('invalid_timestamp', path, v, 'not a representable time');
+    if (!(Math.abs(ms) <= MAX_MS))
+      throw new FeaturizeError('invalid_timestamp', path, v, 'not a representable time');
     return ms;
   };
   return (v) => {
@@ -120,14 +135,30 @@ export function timestampReader(f: TimestampField): (v: unknown) => number {
     if (typeof v === 'string') {
       const m = v.length <= 40 ? ISO.exec(v) : null;
       if (!m) throw new FeaturizeError('invalid_timestamp', path, v, 'not an ISO 8601 date-time');
-      const ms0 = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +(m[4] ?? 0), +(m[5] ?? 0), +(m[6] ?? 0), m[7] ? Math.round(Number(m[7]) * 1000) : 0);
+      const ms0 = Date.UTC(
+        +m[1]!,
+        +m[2]! - 1,
+        +m[3]!,
+        +(m[4] ?? 0),
+        +(m[5] ?? 0),
+        +(m[6] ?? 0),
+        m[7] ? Math.round(Number(m[7]) * 1000) : 0,
+      );
       let off = 0;
       const z = m[8];
       if (z && z.toUpperCase() !== 'Z') {
         const d = z.replace(':', '');
         off = (d[0] === '-' ? -1 : 1) * (Number(d.slice(1, 3)) * 60 + Number(d.slice(3, 5)));
       }
-      if (+m[2]! < 1 || +m[2]! > 12 || +m[3]! < 1 || +m[3]! > 31 || +(m[4] ?? 0) > 23 || +(m[5] ?? 0) > 59 || +(m[6] ?? 0) > 60) {
+      if (
+        +m[2]! < 1 ||
+        +m[2]! > 12 ||
+        +m[3]! < 1 ||
+        +m[3]! > 31 ||
+        +(m[4] ?? 0) > 23 ||
+        +(m[5] ?? 0) > 59 ||
+        +(m[6] ?? 0) > 60
+      ) {
         throw new FeaturizeError('invalid_timestamp', path, v, 'date-time field out of range');
       }
       return check(ms0 - off * 60000, v);

@@ -112,7 +112,8 @@ export interface IgnoredField {
   path: string;
 }
 
-export type FieldSpec = NumericField | CategoricalField | BooleanField | TimestampField | ShingleField | IgnoredField;
+export type FieldSpec =
+  NumericField | CategoricalField | BooleanField | TimestampField | ShingleField | IgnoredField;
 export type FieldKind = FieldSpec['kind'];
 
 export interface FeatureSpec {
@@ -147,17 +148,26 @@ function str(o: Obj, k: string, at: string, required?: false): string | undefine
 function str(o: Obj, k: string, at: string, required = false): string | undefined {
   const v = o[k];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new FeatureSpecError(`${at}.${k}`, 'must be a non-empty string');
+  if (typeof v !== 'string' || v.length === 0)
+    throw new FeatureSpecError(`${at}.${k}`, 'must be a non-empty string');
   return v;
 }
 
-function num(o: Obj, k: string, at: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+function num(
+  o: Obj,
+  k: string,
+  at: string,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FeatureSpecError(`${at}.${k}`, 'must be a finite number');
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new FeatureSpecError(`${at}.${k}`, 'must be a finite number');
   if (opts.int && !Number.isInteger(v)) throw new FeatureSpecError(`${at}.${k}`, 'must be an integer');
-  if (opts.min !== undefined && v < opts.min) throw new FeatureSpecError(`${at}.${k}`, `must be >= ${opts.min}`);
-  if (opts.max !== undefined && v > opts.max) throw new FeatureSpecError(`${at}.${k}`, `must be <= ${opts.max}`);
+  if (opts.min !== undefined && v < opts.min)
+    throw new FeatureSpecError(`${at}.${k}`, `must be >= ${opts.min}`);
+  if (opts.max !== undefined && v > opts.max)
+    throw new FeatureSpecError(`${at}.${k}`, `must be <= ${opts.max}`);
   return v;
 }
 
@@ -171,7 +181,8 @@ function bool(o: Obj, k: string, at: string): boolean | undefined {
 function oneOf<T extends string>(o: Obj, k: string, at: string, allowed: readonly T[]): T | undefined {
   const v = o[k];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) throw new FeatureSpecError(`${at}.${k}`, `must be one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    throw new FeatureSpecError(`${at}.${k}`, `must be one of ${allowed.join(', ')}`);
   return v as T;
 }
 
@@ -230,7 +241,10 @@ export function validateField(x: unknown, at = 'field'): FieldSpec {
       return compact({ kind, ...base });
     case 'timestamp': {
       const parts = x.parts;
-      if (parts !== undefined && (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => p !== 'hour' && p !== 'dow'))) {
+      if (
+        parts !== undefined &&
+        (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => p !== 'hour' && p !== 'dow'))
+      ) {
         throw new FeatureSpecError(`${at}.parts`, "must be a non-empty list of 'hour', 'dow'");
       }
       return compact({
@@ -250,7 +264,8 @@ export function validateField(x: unknown, at = 'field'): FieldSpec {
       }
       let vocab: string[] | undefined;
       if (x.vocab !== undefined) {
-        if (!Array.isArray(x.vocab) || x.vocab.some((v) => typeof v !== 'string')) throw new FeatureSpecError(`${at}.vocab`, 'must be a list of strings');
+        if (!Array.isArray(x.vocab) || x.vocab.some((v) => typeof v !== 'string'))
+          throw new FeatureSpecError(`${at}.vocab`, 'must be a list of strings');
         vocab = x.vocab as string[];
         if (new Set(vocab).size !== vocab.length) throw new FeatureSpecError(`${at}.vocab`, 'has duplicates');
       }
@@ -266,14 +281,18 @@ export function validateField(x: unknown, at = 'field'): FieldSpec {
       });
     }
     default:
-      throw new FeatureSpecError(`${at}.kind`, 'must be numeric, categorical, boolean, timestamp, shingle or ignore');
+      throw new FeatureSpecError(
+        `${at}.kind`,
+        'must be numeric, categorical, boolean, timestamp, shingle or ignore',
+      );
   }
 }
 
 /** Check a spec from config or features.json; returns a clean copy. Throws FeatureSpecError. */
 export function validateFeatureSpec(x: unknown): FeatureSpec {
   if (!isObj(x)) throw new FeatureSpecError('$', 'must be an object');
-  if (x.version !== 1) throw new FeatureSpecError('$.version', `unsupported version ${String(x.version)} (this build reads 1)`);
+  if (x.version !== 1)
+    throw new FeatureSpecError('$.version', `unsupported version ${String(x.version)} (this build reads 1)`);
   if (!Array.isArray(x.fields)) throw new FeatureSpecError('$.fields', 'must be a list');
   const fields = x.fields.map((f, i) => validateField(f, `$.fields[${i}]`));
   const names = new Set<string>();
@@ -286,7 +305,10 @@ export function validateFeatureSpec(x: unknown): FeatureSpec {
   let fitted: FeatureSpec['fitted'];
   if (x.fitted !== undefined) {
     if (!isObj(x.fitted)) throw new FeatureSpecError('$.fitted', 'must be an object');
-    fitted = { rows: num(x.fitted, 'rows', '$.fitted', { int: true, min: 0 }) ?? 0, rejected: num(x.fitted, 'rejected', '$.fitted', { int: true, min: 0 }) ?? 0 };
+    fitted = {
+      rows: num(x.fitted, 'rows', '$.fitted', { int: true, min: 0 }) ?? 0,
+      rejected: num(x.fitted, 'rejected', '$.fitted', { int: true, min: 0 }) ?? 0,
+    };
   }
   return compact({
     version: 1 as const,

@@ -12,7 +12,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = SECRET_KEY.test(k) && v !== undefined && typeof v !== 'object' ? '[redacted]' : redact(v, depth + 1);
+    out[k] =
+      SECRET_KEY.test(k) && v !== undefined && typeof v !== 'object' ? '[redacted]' : redact(v, depth + 1);
   }
   return out;
 }

@@ -20,11 +20,32 @@ export class DdclMetrics {
 
   constructor(opts: { collectDefault?: boolean } = {}) {
     const r = [this.registry];
-    if (opts.collectDefault !== false) client.collectDefaultMetrics({ register: this.registry, prefix: 'ddcl_' });
-    this.eventsIn = new client.Counter({ name: 'ddcl_events_in_total', help: 'Records consumed', labelNames: ['topic'], registers: r });
-    this.eventsOut = new client.Counter({ name: 'ddcl_events_out_total', help: 'Records produced, by sink', labelNames: ['sink'], registers: r });
-    this.alerts = new client.Counter({ name: 'ddcl_alerts_total', help: 'Alerts raised', labelNames: ['topic'], registers: r });
-    this.dlq = new client.Counter({ name: 'ddcl_dlq_total', help: 'Records sent to the dead-letter topic, by error code', labelNames: ['code'], registers: r });
+    if (opts.collectDefault !== false)
+      client.collectDefaultMetrics({ register: this.registry, prefix: 'ddcl_' });
+    this.eventsIn = new client.Counter({
+      name: 'ddcl_events_in_total',
+      help: 'Records consumed',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.eventsOut = new client.Counter({
+      name: 'ddcl_events_out_total',
+      help: 'Records produced, by sink',
+      labelNames: ['sink'],
+      registers: r,
+    });
+    this.alerts = new client.Counter({
+      name: 'ddcl_alerts_total',
+      help: 'Alerts raised',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.dlq = new client.Counter({
+      name: 'ddcl_dlq_total',
+      help: 'Records sent to the dead-letter topic, by error code',
+      labelNames: ['code'],
+      registers: r,
+    });
     this.batchSeconds = new client.Histogram({
       name: 'ddcl_batch_seconds',
       help: 'Micro-batch processing time by stage',
@@ -32,15 +53,59 @@ export class DdclMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: r,
     });
-    this.grade = new client.Histogram({ name: 'ddcl_grade', help: 'Calibrated anomaly grade', buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999], registers: r });
-    this.consumerLag = new client.Gauge({ name: 'ddcl_consumer_lag', help: 'High watermark minus processed offset', labelNames: ['topic', 'partition'], registers: r });
-    this.modelInfo = new client.Gauge({ name: 'ddcl_model_info', help: 'Serving model (value 1)', labelNames: ['model', 'version'], registers: r });
-    this.modelSwaps = new client.Counter({ name: 'ddcl_model_swaps_total', help: 'Hot swaps of the serving model', labelNames: ['model'], registers: r });
-    this.trainingRuns = new client.Counter({ name: 'ddcl_training_runs_total', help: 'Training runs by outcome (accepted, rejected, failed)', labelNames: ['result'], registers: r });
-    this.trainingSeconds = new client.Histogram({ name: 'ddcl_training_seconds', help: 'Training run duration', buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300], registers: r });
-    this.trainingLoss = new client.Gauge({ name: 'ddcl_training_loss', help: 'Last training run loss terms (L_q, L_OLS, V)', labelNames: ['term'], registers: r });
-    this.device = new client.Gauge({ name: 'ddcl_device_info', help: 'Where each stage actually runs (value 1)', labelNames: ['stage', 'requested', 'actual'], registers: r });
-    this.paused = new client.Gauge({ name: 'ddcl_consumer_paused', help: '1 while fetching is paused for backpressure', registers: r });
+    this.grade = new client.Histogram({
+      name: 'ddcl_grade',
+      help: 'Calibrated anomaly grade',
+      buckets: [0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999],
+      registers: r,
+    });
+    this.consumerLag = new client.Gauge({
+      name: 'ddcl_consumer_lag',
+      help: 'High watermark minus processed offset',
+      labelNames: ['topic', 'partition'],
+      registers: r,
+    });
+    this.modelInfo = new client.Gauge({
+      name: 'ddcl_model_info',
+      help: 'Serving model (value 1)',
+      labelNames: ['model', 'version'],
+      registers: r,
+    });
+    this.modelSwaps = new client.Counter({
+      name: 'ddcl_model_swaps_total',
+      help: 'Hot swaps of the serving model',
+      labelNames: ['model'],
+      registers: r,
+    });
+    this.trainingRuns = new client.Counter({
+      name: 'ddcl_training_runs_total',
+      help: 'Training runs by outcome (accepted, rejected, failed)',
+      labelNames: ['result'],
+      registers: r,
+    });
+    this.trainingSeconds = new client.Histogram({
+      name: 'ddcl_training_seconds',
+      help: 'Training run duration',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers: r,
+    });
+    this.trainingLoss = new client.Gauge({
+      name: 'ddcl_training_loss',
+      help: 'Last training run loss terms (L_q, L_OLS, V)',
+      labelNames: ['term'],
+      registers: r,
+    });
+    this.device = new client.Gauge({
+      name: 'ddcl_device_info',
+      help: 'Where each stage actually runs (value 1)',
+      labelNames: ['stage', 'requested', 'actual'],
+      registers: r,
+    });
+    this.paused = new client.Gauge({
+      name: 'ddcl_consumer_paused',
+      help: '1 while fetching is paused for backpressure',
+      registers: r,
+    });
   }
 
   setModel(model: string, version: string): void {

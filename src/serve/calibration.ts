@@ -73,7 +73,8 @@ function robust(values: number[]): { loc: number; scale: number } {
   return { loc, scale };
 }
 
-const raw = (c: ScoreColumns, kind: RawScoreKind, i: number): number => (kind === 's_min' ? c.sMin[i]! : c.sQ[i]!);
+const raw = (c: ScoreColumns, kind: RawScoreKind, i: number): number =>
+  kind === 's_min' ? c.sMin[i]! : c.sQ[i]!;
 
 /** Fits the normalisation on training scores and the grade on a (disjoint, clean) calibration slice. */
 export function fitCalibration(
@@ -115,7 +116,8 @@ export function fitCalibration(
   zs.sort();
   // Evenly spaced order statistics keep the CDF's shape with a bounded state.
   const maxRef = Math.min(opts.maxReference ?? 4096, zs.length);
-  for (let j = 0; j < maxRef; j++) state.reference.push(zs[maxRef === 1 ? 0 : Math.round((j * (zs.length - 1)) / (maxRef - 1))]!);
+  for (let j = 0; j < maxRef; j++)
+    state.reference.push(zs[maxRef === 1 ? 0 : Math.round((j * (zs.length - 1)) / (maxRef - 1))]!);
   const tq = opts.tailQuantile ?? 0.95;
   const zq = quantileSorted(zs, tq);
   let excess = 0;
@@ -159,7 +161,8 @@ export function quantileGrade(state: CalibrationState, z: number): number {
 export function normalTail(x: number): number {
   const t = 1 / (1 + 0.3275911 * Math.abs(x / Math.SQRT2));
   const y =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
+    t *
+    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
     Math.exp(-(x * x) / 2);
   return x >= 0 ? y / 2 : 1 - y / 2;
 }
@@ -168,7 +171,8 @@ export function normalTail(x: number): number {
 export function normalSurprise(x: number): number {
   if (x < 0) return -Math.log10(1 - normalTail(-x));
   const t = 1 / (1 + 0.3275911 * (x / Math.SQRT2));
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const poly =
+    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   return -(Math.log(poly / 2) - (x * x) / 2) / Math.LN10;
 }
 
@@ -208,7 +212,9 @@ export class Calibrator {
   constructor(readonly state: CalibrationState) {
     this.short = new Float64Array(state.likelihood?.shortWindow ?? 1);
     this.long = new Float64Array(state.likelihood?.longWindow ?? 1);
-    this.raw = new Float64Array(state.likelihood ? state.likelihood.longWindow + state.likelihood.shortWindow : 1);
+    this.raw = new Float64Array(
+      state.likelihood ? state.likelihood.longWindow + state.likelihood.shortWindow : 1,
+    );
   }
 
   /**
@@ -229,7 +235,10 @@ export class Calibrator {
     if (!this.state.likelihood) {
       const q = quantileGrade(this.state, z);
       const t = this.state.tail;
-      const surprise = z > t.zq ? -Math.log10(t.mass) + (z - t.zq) / (t.beta * Math.LN10) : -Math.log10(Math.max(1 - q, 1e-300));
+      const surprise =
+        z > t.zq
+          ? -Math.log10(t.mass) + (z - t.zq) / (t.beta * Math.LN10)
+          : -Math.log10(Math.max(1 - q, 1e-300));
       return { z, grade: q, surprise };
     }
     const x = this.observe(squash(z));

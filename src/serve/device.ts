@@ -46,7 +46,13 @@ export interface DevicePlan {
   skipped: { provider: string; reason: string }[];
 }
 
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/lib',
+  '/lib/x86_64-linux-gnu',
+  '/usr/local/lib',
+];
 
 function ortBinDir(): string | undefined {
   try {
@@ -67,7 +73,9 @@ export async function probeDevices(): Promise<DeviceProbe> {
   const bin = ortBinDir();
   let webgpuBundled = false;
   try {
-    const ort = (await import('onnxruntime-node')) as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] };
+    const ort = (await import('onnxruntime-node')) as unknown as {
+      listSupportedBackends?: () => { name: string; bundled: boolean }[];
+    };
     webgpuBundled = (ort.listSupportedBackends?.() ?? []).some((b) => b.name === 'webgpu' && b.bundled);
   } catch {
     webgpuBundled = false;
@@ -99,7 +107,8 @@ function cudaReason(p: DeviceProbe): string | undefined {
 
 function webgpuReason(p: DeviceProbe): string | undefined {
   if (!p.webgpuBundled) return 'this onnxruntime-node build has no bundled WebGPU provider';
-  if (!p.vulkanLoader) return 'the Vulkan loader (libvulkan.so.1) is missing (Debian: apt-get install libvulkan1)';
+  if (!p.vulkanLoader)
+    return 'the Vulkan loader (libvulkan.so.1) is missing (Debian: apt-get install libvulkan1)';
   if (!p.gpuDevice) return 'no GPU device (/dev/nvidia0 or /dev/dri/renderD*)';
   return undefined;
 }
@@ -144,7 +153,10 @@ export function describeOutcome(
   actual: string,
   failures: readonly { provider: string; error: string }[],
 ): DeviceReport {
-  const reasons = [...plan.skipped.map((s) => `${s.provider}: ${s.reason}`), ...failures.map((f) => `${f.provider}: ${f.error}`)];
+  const reasons = [
+    ...plan.skipped.map((s) => `${s.provider}: ${s.reason}`),
+    ...failures.map((f) => `${f.provider}: ${f.error}`),
+  ];
   const gpuWanted = plan.requested !== 'cpu';
   return { stage, requested: plan.requested, actual, fellBack: gpuWanted && actual === 'cpu', reasons };
 }

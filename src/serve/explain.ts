@@ -25,7 +25,13 @@ export interface Explanation {
 }
 
 /** Statistics per prototype from the training rows (X row-major n x d) and their nearest prototype. */
-export function prototypeStats(X: ArrayLike<number>, n: number, d: number, nearest: ArrayLike<number>, K: number): PrototypeStats[] {
+export function prototypeStats(
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+  nearest: ArrayLike<number>,
+  K: number,
+): PrototypeStats[] {
   const sum = Array.from({ length: K }, () => new Float64Array(d));
   const sq = Array.from({ length: K }, () => new Float64Array(d));
   const count = new Array<number>(K).fill(0);
@@ -82,7 +88,13 @@ export class Explainer {
       const expected = s.mean[j]!;
       const deviation = (value - expected) / Math.max(s.std[j]!, this.floor[j]!);
       if (best.length === top && Math.abs(deviation) <= Math.abs(best[best.length - 1]!.deviation)) continue;
-      const c: FeatureContribution = { name: this.names[j]!, value, expected, deviation, direction: deviation >= 0 ? 'above' : 'below' };
+      const c: FeatureContribution = {
+        name: this.names[j]!,
+        value,
+        expected,
+        deviation,
+        direction: deviation >= 0 ? 'above' : 'below',
+      };
       let pos = best.length;
       while (pos > 0 && Math.abs(best[pos - 1]!.deviation) < Math.abs(deviation)) pos--;
       best.splice(pos, 0, c);

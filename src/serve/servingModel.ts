@@ -3,7 +3,13 @@
 import { Featurizer } from '../features/index.js';
 import type { ModelArtifact } from '../registry/artifact.js';
 import { Calibrator, type CalibrationState } from './calibration.js';
-import { planDevice, probeDevices, describeOutcome, type DeviceReport, type DeviceRequest } from './device.js';
+import {
+  planDevice,
+  probeDevices,
+  describeOutcome,
+  type DeviceReport,
+  type DeviceRequest,
+} from './device.js';
 import { Explainer } from './explain.js';
 import { OnnxScorer } from './scorer.js';
 
@@ -36,11 +42,22 @@ export class ServingModel {
       ...(opts.threads ? { intraOpThreads: opts.threads } : {}),
     });
     if (scorer.inputDim !== featurizer.dim)
-      throw new Error(`${a.dir}: model.onnx takes ${scorer.inputDim} inputs but features.json makes ${featurizer.dim}`);
+      throw new Error(
+        `${a.dir}: model.onnx takes ${scorer.inputDim} inputs but features.json makes ${featurizer.dim}`,
+      );
     const calibrator = new Calibrator(a.calibration as unknown as CalibrationState);
     const explainer = new Explainer(a.prototypes.stats, [...featurizer.names]);
     const device = describeOutcome('serve', plan, scorer.executionProvider, scorer.providerFailures);
-    return new ServingModel(a.manifest.name, a.manifest.version, featurizer, scorer, calibrator, explainer, device, a);
+    return new ServingModel(
+      a.manifest.name,
+      a.manifest.version,
+      featurizer,
+      scorer,
+      calibrator,
+      explainer,
+      device,
+      a,
+    );
   }
 
   async release(): Promise<void> {

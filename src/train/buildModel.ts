@@ -6,7 +6,12 @@
 import { Featurizer, fitFeatureSpec, type FeatureSpec } from '../features/index.js';
 import type { BackboneWeights, DclWeights, ScoreBatch, TrainWeights } from '../model/types.js';
 import type { ArtifactParts, JsonValue, NamedTensor, WeightsPart } from '../registry/artifact.js';
-import { fitCalibration, type CalibrationOptions, type CalibrationState, type ScoreColumns } from '../serve/calibration.js';
+import {
+  fitCalibration,
+  type CalibrationOptions,
+  type CalibrationState,
+  type ScoreColumns,
+} from '../serve/calibration.js';
 import { prototypeStats } from '../serve/explain.js';
 import { exportScoringModel } from '../serve/onnx/export.js';
 import { OnnxScorer } from '../serve/scorer.js';
@@ -49,9 +54,14 @@ export interface BuiltModel {
 }
 
 /** Records in window order; spec unfitted (fitted on the training rows) unless opts.featurizer. */
-export async function buildModel(spec: FeatureSpec, records: readonly unknown[], opts: BuildOptions = {}): Promise<BuiltModel> {
+export async function buildModel(
+  spec: FeatureSpec,
+  records: readonly unknown[],
+  opts: BuildOptions = {},
+): Promise<BuiltModel> {
   const holdout = opts.holdoutFraction ?? 0.2;
-  if (!(holdout > 0 && holdout < 1)) throw new BuildError(`holdoutFraction must be in (0, 1), got ${holdout}`);
+  if (!(holdout > 0 && holdout < 1))
+    throw new BuildError(`holdoutFraction must be in (0, 1), got ${holdout}`);
   const every = Math.max(2, Math.round(1 / holdout));
   // Statistics come from the training rows only; calibration rows are never seen by the fit.
   const fitRecords = records.filter((_, i) => i % every !== every - 1);
@@ -71,7 +81,9 @@ export async function buildModel(spec: FeatureSpec, records: readonly unknown[],
   }
   const K = opts.train?.K ?? 8;
   if (trainIdx.length < Math.max(2 * K, 16) || calIdx.length < 8)
-    throw new BuildError(`too few usable records to train: ${many.rows} of ${records.length} featurized (${many.errors.length} refused)`);
+    throw new BuildError(
+      `too few usable records to train: ${many.rows} of ${records.length} featurized (${many.errors.length} refused)`,
+    );
   const take = (idx: number[]): Float32Array => {
     const out = new Float32Array(idx.length * d);
     for (let i = 0; i < idx.length; i++) out.set(many.X.subarray(idx[i]! * d, (idx[i]! + 1) * d), i * d);
@@ -106,7 +118,12 @@ export async function buildModel(spec: FeatureSpec, records: readonly unknown[],
       featurizer,
       result,
       calibration,
-      rows: { total: records.length, refused: many.errors.length, train: trainIdx.length, calibration: calIdx.length },
+      rows: {
+        total: records.length,
+        refused: many.errors.length,
+        train: trainIdx.length,
+        calibration: calIdx.length,
+      },
     };
   } finally {
     await scorer.release();
@@ -114,7 +131,13 @@ export async function buildModel(spec: FeatureSpec, records: readonly unknown[],
 }
 
 /** Scores n rows in chunks and concatenates the columns calibration needs. */
-export async function scoreAll(scorer: OnnxScorer, X: Float32Array, n: number, d: number, chunk = 4096): Promise<ScoreColumns & { nearest: Int32Array; batches: ScoreBatch[] }> {
+export async function scoreAll(
+  scorer: OnnxScorer,
+  X: Float32Array,
+  n: number,
+  d: number,
+  chunk = 4096,
+): Promise<ScoreColumns & { nearest: Int32Array; batches: ScoreBatch[] }> {
   const sMin = new Float32Array(n);
   const sQ = new Float32Array(n);
   const nearest = new Int32Array(n);
@@ -133,12 +156,29 @@ export async function scoreAll(scorer: OnnxScorer, X: Float32Array, n: number, d
 }
 
 function epochJson(m: EpochMetrics): JsonValue {
-  return { epoch: m.epoch, T: m.T, L_q: m.Lq, L_OLS: m.Lols, V: m.V, gap: m.identityGap, minV: m.minV, separation: m.separation, meanMaxQ: m.meanMaxQ, forceNorm: m.forceNorm, usedPrototypes: m.usedPrototypes, recon: Number.isFinite(m.recon) ? m.recon : null };
+  return {
+    epoch: m.epoch,
+    T: m.T,
+    L_q: m.Lq,
+    L_OLS: m.Lols,
+    V: m.V,
+    gap: m.identityGap,
+    minV: m.minV,
+    separation: m.separation,
+    meanMaxQ: m.meanMaxQ,
+    forceNorm: m.forceNorm,
+    usedPrototypes: m.usedPrototypes,
+    recon: Number.isFinite(m.recon) ? m.recon : null,
+  };
 }
 
 /** JSON-safe copy (drops undefined and typed-array views become arrays). */
 export function toJson(x: unknown): JsonValue {
-  return JSON.parse(JSON.stringify(x, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v))) as JsonValue;
+  return JSON.parse(
+    JSON.stringify(x, (_k, v: unknown) =>
+      ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v,
+    ),
+  ) as JsonValue;
 }
 
 // ---- resumable training weights <-> artifact tensors ----
@@ -172,13 +212,17 @@ export function trainWeightsToPart(w: TrainWeights): WeightsPart {
 
 export function partToTrainWeights(p: WeightsPart): TrainWeights {
   const meta = p.meta as Record<string, unknown>;
-  if (meta?.format !== 'ddcl.train-weights.v1') throw new BuildError(`weights: unknown format ${JSON.stringify(meta?.format)}`);
+  if (meta?.format !== 'ddcl.train-weights.v1')
+    throw new BuildError(`weights: unknown format ${JSON.stringify(meta?.format)}`);
   const tensor = (name: string): NamedTensor => {
     const t = p.tensors[name];
     if (!t) throw new BuildError(`weights: tensor ${name} is missing`);
     return t;
   };
-  const mlp = (prefix: string, m: { activation: BackboneWeights['activation']; layers: number }): BackboneWeights => ({
+  const mlp = (
+    prefix: string,
+    m: { activation: BackboneWeights['activation']; layers: number },
+  ): BackboneWeights => ({
     activation: m.activation,
     layers: Array.from({ length: m.layers }, (_, i) => {
       const W = tensor(`${prefix}.${i}.W`);

@@ -12,8 +12,17 @@ export const evalTabular: Command = {
       'ONNX Runtime; the labels (y) are read only for the AUCs, which rank the robust z of s_min\n' +
       "against the held-out rows plus the reconstruction error's z, averaged over --models seeds.",
     options: {
-      file: { kind: 'string', help: 'npz with X and y (or CSV/JSONL with --label-column)', required: true, placeholder: 'FILE' },
-      'label-column': { kind: 'string', help: "label column for table formats ('last' or its name)", placeholder: 'COL' },
+      file: {
+        kind: 'string',
+        help: 'npz with X and y (or CSV/JSONL with --label-column)',
+        required: true,
+        placeholder: 'FILE',
+      },
+      'label-column': {
+        kind: 'string',
+        help: "label column for table formats ('last' or its name)",
+        placeholder: 'COL',
+      },
       models: { kind: 'number', help: 'models (consecutive seeds) whose scores are averaged' },
       seed: { kind: 'number', help: 'first seed', default: 0 },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
@@ -29,13 +38,26 @@ export const evalTabular: Command = {
     if (!m.y) throw new UserError(`${file} has no labels: an npz needs y, a table needs --label-column`);
     const seed = num(p, 'seed')!;
     const models = num(p, 'models') ?? defaultTabularConfig.models;
-    if (!Number.isInteger(models) || models < 1) throw new UserError(`--models must be a whole number >= 1, got ${models}`);
-    if (!Number.isInteger(seed) || seed < 0) throw new UserError(`--seed must be a whole number >= 0, got ${seed}`);
+    if (!Number.isInteger(models) || models < 1)
+      throw new UserError(`--models must be a whole number >= 1, got ${models}`);
+    if (!Number.isInteger(seed) || seed < 0)
+      throw new UserError(`--seed must be a whole number >= 0, got ${seed}`);
     const cfg = { ...defaultTabularConfig, models, train: { ...defaultTabularConfig.train, seed } };
     const r = await evaluate(basename(file).replace(/\.(npz|csv|jsonl)(\.gz)?$/, ''), m, cfg);
-    const out = { dataset: r.dataset, n: r.n, d: r.d, anomalies: r.anomalies, auc_roc: r.auc_roc, auc_pr: r.auc_pr, seconds: r.seconds };
+    const out = {
+      dataset: r.dataset,
+      n: r.n,
+      d: r.d,
+      anomalies: r.anomalies,
+      auc_roc: r.auc_roc,
+      auc_pr: r.auc_pr,
+      seconds: r.seconds,
+    };
     if (bool(p, 'json')) printJson(out);
-    else process.stdout.write(`${r.dataset}: n ${r.n}, d ${r.d}, ${r.anomalies} anomalies: ROC-AUC ${r.auc_roc.toFixed(4)}, PR-AUC ${r.auc_pr.toFixed(4)} (${r.seconds.toFixed(1)} s)\n`);
+    else
+      process.stdout.write(
+        `${r.dataset}: n ${r.n}, d ${r.d}, ${r.anomalies} anomalies: ROC-AUC ${r.auc_roc.toFixed(4)}, PR-AUC ${r.auc_pr.toFixed(4)} (${r.seconds.toFixed(1)} s)\n`,
+      );
     return 0;
   },
 };

@@ -13,14 +13,23 @@ async function registry(p: Parsed) {
 }
 
 export const modelsList: Command = {
-  spec: { name: 'models list', summary: 'List the versions of a model; * marks the current one.', options: common },
+  spec: {
+    name: 'models list',
+    summary: 'List the versions of a model; * marks the current one.',
+    options: common,
+  },
   async run(p) {
     const r = await registry(p);
     const name = str(p, 'name')!;
     const versions = await r.list(name);
     const current = (await r.current(name)) ?? null;
     if (bool(p, 'json')) printJson({ model: name, current, versions });
-    else process.stdout.write(versions.length ? versions.map((v) => `${v === current ? '*' : ' '} ${v}`).join('\n') + '\n' : `no versions of ${name} in ${r.root}\n`);
+    else
+      process.stdout.write(
+        versions.length
+          ? versions.map((v) => `${v === current ? '*' : ' '} ${v}`).join('\n') + '\n'
+          : `no versions of ${name} in ${r.root}\n`,
+      );
     return 0;
   },
 };
@@ -44,7 +53,10 @@ export const modelsPromote: Command = {
   spec: {
     name: 'models promote',
     summary: 'Make a version current (after validating it). Running daemons pick it up when announced.',
-    options: { ...common, version: { kind: 'string', help: 'version to promote', required: true, placeholder: 'V' } },
+    options: {
+      ...common,
+      version: { kind: 'string', help: 'version to promote', required: true, placeholder: 'V' },
+    },
   },
   async run(p) {
     const r = await registry(p);

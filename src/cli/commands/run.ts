@@ -13,7 +13,10 @@ export const run: Command = {
       config: { kind: 'string', help: 'YAML config file', required: true, placeholder: 'FILE' },
       'check-config': { kind: 'boolean', help: 'validate the config, print it (secrets redacted) and exit' },
     },
-    examples: ['ddcl run --config deploy/ddcl.example.yaml', 'DDCL_KAFKA__BROKERS=127.0.0.1:19092 ddcl run --config ddcl.yaml'],
+    examples: [
+      'ddcl run --config deploy/ddcl.example.yaml',
+      'DDCL_KAFKA__BROKERS=127.0.0.1:19092 ddcl run --config ddcl.yaml',
+    ],
   },
   async run(p: Parsed): Promise<number> {
     const { loadConfig, ConfigError } = await import('../../config/config.js');
@@ -29,7 +32,8 @@ export const run: Command = {
       process.stdout.write(JSON.stringify(redact(cfg), null, 2) + '\n');
       return 0;
     }
-    if (cfg.input.topics.length === 0) throw new UserError('invalid config: input.topics: must name at least one topic');
+    if (cfg.input.topics.length === 0)
+      throw new UserError('invalid config: input.topics: must name at least one topic');
     const { Daemon } = await import('../../daemon/daemon.js');
     const { bootstrapFromTopics } = await import('../../daemon/bootstrap.js');
     const { inlierWindow, startRetraining } = await import('../../daemon/retraining.js');

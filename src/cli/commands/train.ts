@@ -14,13 +14,33 @@ export const train: Command = {
     options: {
       data: { kind: 'string', help: 'training data file', placeholder: 'FILE' },
       out: { kind: 'string', help: 'model registry folder', placeholder: 'DIR' },
-      'from-kafka': { kind: 'boolean', help: 'the train role: read the window from the input topics of --config, gate, promote, announce' },
-      config: { kind: 'string', help: 'daemon config (with --from-kafka): Kafka, input, model registry, training', placeholder: 'FILE' },
-      since: { kind: 'string', help: 'with --from-kafka: the window starts this long ago (90s, 30m, 1h, 2d)', default: '1h' },
+      'from-kafka': {
+        kind: 'boolean',
+        help: 'the train role: read the window from the input topics of --config, gate, promote, announce',
+      },
+      config: {
+        kind: 'string',
+        help: 'daemon config (with --from-kafka): Kafka, input, model registry, training',
+        placeholder: 'FILE',
+      },
+      since: {
+        kind: 'string',
+        help: 'with --from-kafka: the window starts this long ago (90s, 30m, 1h, 2d)',
+        default: '1h',
+      },
       name: { kind: 'string', help: 'model name', default: 'default' },
-      'label-column': { kind: 'string', help: "a column to leave out of the features ('last' or its name)", placeholder: 'COL' },
+      'label-column': {
+        kind: 'string',
+        help: "a column to leave out of the features ('last' or its name)",
+        placeholder: 'COL',
+      },
       ...TRAIN_OPTIONS,
-      device: { kind: 'string', help: 'where to train: cuda (tfjs-node-gpu), webgpu (tfjs WebGPU backend), cpu (wasm), auto', choices: ['auto', 'cpu', 'cuda', 'webgpu'], default: 'auto' },
+      device: {
+        kind: 'string',
+        help: 'where to train: cuda (tfjs-node-gpu), webgpu (tfjs WebGPU backend), cpu (wasm), auto',
+        choices: ['auto', 'cpu', 'cuda', 'webgpu'],
+        default: 'auto',
+      },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
     examples: [
@@ -31,32 +51,40 @@ export const train: Command = {
   },
   async run(p: Parsed): Promise<number> {
     if (bool(p, 'from-kafka')) {
-      if (!str(p, 'config')) throw new UserError('--from-kafka needs --config FILE (Kafka, input topics, model registry)');
+      if (!str(p, 'config'))
+        throw new UserError('--from-kafka needs --config FILE (Kafka, input topics, model registry)');
       const { trainFromKafka } = await import('./trainFromKafka.js');
       const r = await trainFromKafka(str(p, 'config')!, str(p, 'since')!);
       if (bool(p, 'json')) printJson(r);
-      else process.stdout.write(`${r.model}: ${r.result}${r.version ? ` ${r.version}` : ''} from ${r.rows} events in ${r.seconds.toFixed(1)} s${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n`);
+      else
+        process.stdout.write(
+          `${r.model}: ${r.result}${r.version ? ` ${r.version}` : ''} from ${r.rows} events in ${r.seconds.toFixed(1)} s${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}\n`,
+        );
       return r.result === 'accepted' ? 0 : 3;
     }
-    if (!str(p, 'data') || !str(p, 'out')) throw new UserError('--data FILE and --out DIR are required (or --from-kafka --config FILE)');
+    if (!str(p, 'data') || !str(p, 'out'))
+      throw new UserError('--data FILE and --out DIR are required (or --from-kafka --config FILE)');
     const { loadMatrix } = await import('../../data/index.js');
     const { numericSpecForColumns } = await import('../../features/index.js');
     const { buildModel } = await import('../../train/buildModel.js');
     const { ModelRegistry } = await import('../../registry/registry.js');
     const name = str(p, 'name')!;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UserError(`--name must be letters, digits, '.', '_' or '-', got "${name}"`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+      throw new UserError(`--name must be letters, digits, '.', '_' or '-', got "${name}"`);
     const cfg = trainConfigFrom(p);
     if (p.opts.engine === 'auto') {
       // --device picks the engine unless --engine was given explicitly.
       const { selectTrainDevice } = await import('../../model/trainDevice.js');
       const dev = await selectTrainDevice(str(p, 'device') as 'auto');
       cfg.engine = dev.engine;
-      if (dev.fellBack && str(p, 'device') !== 'cpu' && !bool(p, 'json')) process.stderr.write(`ddcl train: training on ${dev.actual} (${dev.reasons.join('; ')})\n`);
+      if (dev.fellBack && str(p, 'device') !== 'cpu' && !bool(p, 'json'))
+        process.stderr.write(`ddcl train: training on ${dev.actual} (${dev.reasons.join('; ')})\n`);
     }
     const label = str(p, 'label-column');
     const t0 = performance.now();
     const m = await loadMatrix(str(p, 'data')!, label ? { labelColumn: label } : {});
-    if (m.n < 2 * (cfg.K ?? 10)) throw new UserError(`${str(p, 'data')}: ${m.n} rows are too few to train ${cfg.K} prototypes`);
+    if (m.n < 2 * (cfg.K ?? 10))
+      throw new UserError(`${str(p, 'data')}: ${m.n} rows are too few to train ${cfg.K} prototypes`);
     const rows: Float32Array[] = [];
     for (let i = 0; i < m.n; i++) rows.push(m.X.subarray(i * m.d, (i + 1) * m.d));
     const built = await buildModel(numericSpecForColumns(m.columns), rows, {

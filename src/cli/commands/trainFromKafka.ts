@@ -8,7 +8,9 @@ import { UserError } from '../args.js';
 export function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(s.trim());
   if (!m) throw new UserError(`--since must be a duration like 90s, 30m, 1h or 2d, got "${s}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[
+    m[2] as 'ms' | 's' | 'm' | 'h' | 'd'
+  ];
   return Number(m[1]) * unit;
 }
 
@@ -31,21 +33,32 @@ export async function trainFromKafka(configFile: string, since: string): Promise
     if (e instanceof ConfigError) throw new UserError(`invalid config: ${e.message}`);
     throw e;
   }
-  if (cfg.input.topics.length === 0) throw new UserError('invalid config: input.topics: must name at least one topic');
+  if (cfg.input.topics.length === 0)
+    throw new UserError('invalid config: input.topics: must name at least one topic');
   const { createLogger } = await import('../../obs/logger.js');
   const { createKafkaClient } = await import('../../stream/index.js');
   const { kafkaClientConfig, featureSpecFor } = await import('../../daemon/daemon.js');
   const { inputCodec } = await import('../../daemon/codecs.js');
   const { codecConfigFor } = await import('../../daemon/retraining.js');
   const { ModelRegistry } = await import('../../registry/registry.js');
-  const { InlierWindow, Retrainer, loadCurrent, readWindowFromKafka, modelsTopicSpec } = await import('../../train/retrain/index.js');
+  const { InlierWindow, Retrainer, loadCurrent, readWindowFromKafka, modelsTopicSpec } =
+    await import('../../train/retrain/index.js');
   const log = createLogger({ level: cfg.log.level, format: cfg.log.format });
   const client = createKafkaClient(kafkaClientConfig(cfg, log));
   const t0 = performance.now();
   const from = Date.now() - sinceMs;
-  const samples = await readWindowFromKafka(client, cfg.input.topics, from, { maxEvents: cfg.training.window.maxEvents });
-  log.info('window read from kafka', { topics: cfg.input.topics, since: new Date(from).toISOString(), events: samples.length });
-  const window = new InlierWindow({ maxEvents: cfg.training.window.maxEvents, maxAgeMs: Math.max(cfg.training.window.maxAgeMs, sinceMs) });
+  const samples = await readWindowFromKafka(client, cfg.input.topics, from, {
+    maxEvents: cfg.training.window.maxEvents,
+  });
+  log.info('window read from kafka', {
+    topics: cfg.input.topics,
+    since: new Date(from).toISOString(),
+    events: samples.length,
+  });
+  const window = new InlierWindow({
+    maxEvents: cfg.training.window.maxEvents,
+    maxAgeMs: Math.max(cfg.training.window.maxAgeMs, sinceMs),
+  });
   window.add(samples);
   const registry = new ModelRegistry(cfg.model.registry);
   const serving = await loadCurrent(registry, cfg.model.name, { device: 'cpu', threads: cfg.model.threads });
@@ -62,7 +75,12 @@ export async function trainFromKafka(configFile: string, since: string): Promise
       codec: codecConfigFor(cfg, schema),
       spec: featureSpecFor(cfg, schema),
       train: cfg.training.params,
-      gate: { alertThreshold: cfg.scoring.alertThreshold, maxAlertRateRatio: g.maxAlertRateRatio, minSeparation: g.minSeparation, maxDeadFraction: g.maxDeadFraction },
+      gate: {
+        alertThreshold: cfg.scoring.alertThreshold,
+        maxAlertRateRatio: g.maxAlertRateRatio,
+        minSeparation: g.minSeparation,
+        maxDeadFraction: g.maxDeadFraction,
+      },
       holdoutFraction: g.holdoutFraction,
       minEvents: cfg.training.minEvents,
       maxTrainRows: cfg.training.maxTrainRows,

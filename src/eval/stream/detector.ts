@@ -6,7 +6,12 @@
 // scores only rows that come after the rows it was built from. Grades come from the daemon's
 // Calibrator, whose anomaly-likelihood history carries over from one model to the next.
 import { Featurizer, type FeatureSpec } from '../../features/index.js';
-import { Calibrator, type CalibrationOptions, type CalibrationState, type ScoreColumns } from '../../serve/calibration.js';
+import {
+  Calibrator,
+  type CalibrationOptions,
+  type CalibrationState,
+  type ScoreColumns,
+} from '../../serve/calibration.js';
 import { OnnxScorer } from '../../serve/scorer.js';
 import { buildModel } from '../../train/buildModel.js';
 import type { TrainConfig } from '../../train/config.js';
@@ -65,7 +70,11 @@ export interface StreamResult {
  * Runs one stream. `records` are the events in order; only `records[0..i]` influence row i's
  * score (a test holds this: a prefix of the stream gets the same scores).
  */
-export async function runStream(records: readonly object[], initialRows: number, cfg: StreamConfig): Promise<StreamResult> {
+export async function runStream(
+  records: readonly object[],
+  initialRows: number,
+  cfg: StreamConfig,
+): Promise<StreamResult> {
   const n = records.length;
   const scores = new Float64Array(n);
   const grades = new Float64Array(n);
@@ -86,7 +95,11 @@ export async function runStream(records: readonly object[], initialRows: number,
     let trainRows: object[] = records.slice(0, start) as object[];
     for (;;) {
       const t0 = performance.now();
-      const built = await buildModel(cfg.spec, trainRows, { train: cfg.train, calibration: cfg.calibration, scoreBatch: cfg.scoreBatch });
+      const built = await buildModel(cfg.spec, trainRows, {
+        train: cfg.train,
+        calibration: cfg.calibration,
+        scoreBatch: cfg.scoreBatch,
+      });
       models++;
       buildSeconds += (performance.now() - t0) / 1000;
       calibrator = calibrator ? calibrator.next(built.calibration) : new Calibrator(built.calibration);
@@ -101,7 +114,13 @@ export async function runStream(records: readonly object[], initialRows: number,
       const d = fz.dim;
       const scorer = await OnnxScorer.create(built.parts.onnx, { intraOpThreads: 1 });
       const rec = cfg.onModel
-        ? { n: end - start, sMin: new Float64Array(end - start), sQ: new Float64Array(end - start), nearest: new Int32Array(end - start), recon: new Float64Array(end - start) }
+        ? {
+            n: end - start,
+            sMin: new Float64Array(end - start),
+            sQ: new Float64Array(end - start),
+            nearest: new Int32Array(end - start),
+            recon: new Float64Array(end - start),
+          }
         : undefined;
       try {
         for (let s = start; s < end; s += cfg.scoreBatch) {
@@ -139,7 +158,8 @@ export async function runStream(records: readonly object[], initialRows: number,
       start = end;
       // Trailing window of inliers, oldest first.
       const picked: object[] = [];
-      for (let i = start - 1; i >= 0 && picked.length < cfg.trainWindow; i--) if (i < initialRows || inlier[i]) picked.push(records[i]!);
+      for (let i = start - 1; i >= 0 && picked.length < cfg.trainWindow; i--)
+        if (i < initialRows || inlier[i]) picked.push(records[i]!);
       trainRows = picked.reverse();
     }
   }

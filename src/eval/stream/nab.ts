@@ -77,7 +77,9 @@ export function streamConfig(cfg: NabDetectorConfig): StreamConfig {
     alertGrade: cfg.alertGrade,
     cooldown: cfg.cooldown,
     cooldownFactor: cfg.cooldownFactor,
-    ...(cfg.spatialTolerance > 0 ? { spatial: { field: 'value', tolerance: cfg.spatialTolerance, window: cfg.spatialWindow } } : {}),
+    ...(cfg.spatialTolerance > 0
+      ? { spatial: { field: 'value', tolerance: cfg.spatialTolerance, window: cfg.spatialWindow } }
+      : {}),
     scoreBatch: 512,
   };
 }
@@ -85,7 +87,8 @@ export function streamConfig(cfg: NabDetectorConfig): StreamConfig {
 /** Events of one NAB series, in order. */
 export function seriesRecords(s: NabSeries): { series: string; ts: number; value: number }[] {
   const out: { series: string; ts: number; value: number }[] = [];
-  for (let i = 0; i < s.values.length; i++) out.push({ series: s.key, ts: s.times[i]! / 1000, value: s.values[i]! });
+  for (let i = 0; i < s.values.length; i++)
+    out.push({ series: s.key, ts: s.times[i]! / 1000, value: s.values[i]! });
   return out;
 }
 
@@ -196,7 +199,11 @@ export async function runNab(dir: string, opts: NabRunOptions = {}): Promise<Nab
   };
 }
 
-function windowCounts(f: { windowDetections: Int32Array; fp: number }): { detected: number; missed: number; fp: number } {
+function windowCounts(f: { windowDetections: Int32Array; fp: number }): {
+  detected: number;
+  missed: number;
+  fp: number;
+} {
   let detected = 0;
   for (const r of f.windowDetections) if (r >= 0) detected++;
   return { detected, missed: f.windowDetections.length - detected, fp: f.fp };

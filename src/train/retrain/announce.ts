@@ -55,9 +55,16 @@ export function modelsTopicSpec(topic: string): TopicSpec {
 }
 
 /** Publishes the announcement of an artifact; resolves once the broker acknowledged it. */
-export async function announce(producer: Producer, topic: string, artifact: ModelArtifact, opts: { uri?: string } = {}): Promise<ModelAnnouncement> {
+export async function announce(
+  producer: Producer,
+  topic: string,
+  artifact: ModelArtifact,
+  opts: { uri?: string } = {},
+): Promise<ModelAnnouncement> {
   const a = announcementOf(artifact, opts.uri);
-  await producer.send([{ topic, key: a.name, value: encodeAnnouncement(a), headers: { 'ddcl-model': `${a.name}@${a.version}` } }]);
+  await producer.send([
+    { topic, key: a.name, value: encodeAnnouncement(a), headers: { 'ddcl-model': `${a.name}@${a.version}` } },
+  ]);
   return a;
 }
 
@@ -67,7 +74,9 @@ export async function loadAnnounced(a: ModelAnnouncement): Promise<ModelArtifact
   const art = await loadArtifact(dir);
   const fp = Featurizer.fromJSON(art.features).fingerprint;
   if (art.manifest.name !== a.name || art.manifest.version !== a.version || fp !== a.fingerprint)
-    throw new AnnouncementError(`${dir} holds ${art.manifest.name}@${art.manifest.version} (features ${fp.slice(0, 12)}), announced ${a.name}@${a.version} (features ${a.fingerprint.slice(0, 12)})`);
+    throw new AnnouncementError(
+      `${dir} holds ${art.manifest.name}@${art.manifest.version} (features ${fp.slice(0, 12)}), announced ${a.name}@${a.version} (features ${a.fingerprint.slice(0, 12)})`,
+    );
   return art;
 }
 
@@ -96,7 +105,8 @@ export class AnnouncementListener {
     private readonly client: KafkaClient,
     private readonly opts: ListenerOptions,
   ) {
-    this.groupId = opts.groupId ?? `ddcl-models-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    this.groupId =
+      opts.groupId ?? `ddcl-models-${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   }
 
   /** The last announcement seen for a model. */
@@ -116,7 +126,10 @@ export class AnnouncementListener {
           try {
             a = decodeAnnouncement(r.value);
           } catch (e) {
-            this.opts.onError?.(e instanceof Error ? e : new Error(String(e)), { partition: batch.partition, offset: r.offset });
+            this.opts.onError?.(e instanceof Error ? e : new Error(String(e)), {
+              partition: batch.partition,
+              offset: r.offset,
+            });
             continue;
           }
           if (this.opts.model !== undefined && a.name !== this.opts.model) continue;

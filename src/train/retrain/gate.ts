@@ -51,7 +51,15 @@ export const DEFAULT_GATE: Readonly<GateConfig> = Object.freeze({
   minSlice: 50,
 });
 
-export type GateCode = 'non-finite-loss' | 'non-finite-score' | 'collapsed' | 'dead-prototypes' | 'low-separation' | 'alert-rate' | 'grade-shift' | 'no-metrics';
+export type GateCode =
+  | 'non-finite-loss'
+  | 'non-finite-score'
+  | 'collapsed'
+  | 'dead-prototypes'
+  | 'low-separation'
+  | 'alert-rate'
+  | 'grade-shift'
+  | 'no-metrics';
 
 export interface GateReason {
   code: GateCode;
@@ -82,7 +90,11 @@ export interface GateModel {
 const num = (v: unknown): number => (typeof v === 'number' ? v : v === null ? NaN : Number.NaN);
 
 /** Training-health checks on the per-epoch metrics (ArtifactParts.trainingMetrics) of a model with K prototypes. */
-export function checkTraining(trainingMetrics: JsonValue, K: number, cfg: GateConfig): { reasons: GateReason[]; metrics: GateMetrics } {
+export function checkTraining(
+  trainingMetrics: JsonValue,
+  K: number,
+  cfg: GateConfig,
+): { reasons: GateReason[]; metrics: GateMetrics } {
   const reasons: GateReason[] = [];
   const hist = Array.isArray(trainingMetrics) ? trainingMetrics : [];
   const last = hist[hist.length - 1];
@@ -99,28 +111,60 @@ export function checkTraining(trainingMetrics: JsonValue, K: number, cfg: GateCo
   const sep = num(m.separation);
   const maxQ = num(m.meanMaxQ);
   const used = num(m.usedPrototypes);
-  const metrics: GateMetrics = { L_q: fin(Lq), L_OLS: fin(Lols), V: fin(V), minV: fin(minV), separation: fin(sep), meanMaxQ: fin(maxQ), usedPrototypes: fin(used), K };
+  const metrics: GateMetrics = {
+    L_q: fin(Lq),
+    L_OLS: fin(Lols),
+    V: fin(V),
+    minV: fin(minV),
+    separation: fin(sep),
+    meanMaxQ: fin(maxQ),
+    usedPrototypes: fin(used),
+    K,
+  };
   const bad = hist.flatMap((e, i) => {
     const o = e as Record<string, JsonValue>;
     return ['L_q', 'L_OLS', 'V'].filter((t) => !Number.isFinite(num(o?.[t]))).map((t) => `${t}@${i}`);
   });
   if (bad.length > 0) {
-    reasons.push({ code: 'non-finite-loss', message: `non-finite loss terms: ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ', ...' : ''}`, value: bad.length, limit: 0 });
+    reasons.push({
+      code: 'non-finite-loss',
+      message: `non-finite loss terms: ${bad.slice(0, 6).join(', ')}${bad.length > 6 ? ', ...' : ''}`,
+      value: bad.length,
+      limit: 0,
+    });
     return { reasons, metrics };
   }
   if (V < cfg.collapseV && !(maxQ >= cfg.collapseMaxQ) && !(sep >= cfg.collapseSeparation))
-    reasons.push({ code: 'collapsed', message: `prototype collapse: V ${V.toExponential(2)} < ${cfg.collapseV} while mean max q ${fmt(maxQ)} < ${cfg.collapseMaxQ} and separation ${fmt(sep)} < ${cfg.collapseSeparation}`, value: V, limit: cfg.collapseV });
+    reasons.push({
+      code: 'collapsed',
+      message: `prototype collapse: V ${V.toExponential(2)} < ${cfg.collapseV} while mean max q ${fmt(maxQ)} < ${cfg.collapseMaxQ} and separation ${fmt(sep)} < ${cfg.collapseSeparation}`,
+      value: V,
+      limit: cfg.collapseV,
+    });
   const dead = Number.isFinite(used) ? 1 - used / K : NaN;
   metrics.deadFraction = fin(dead);
   if (!(dead <= cfg.maxDeadFraction))
-    reasons.push({ code: 'dead-prototypes', message: `${K - used} of ${K} prototypes are nearest to no row (${fmt(dead)} > ${cfg.maxDeadFraction})`, value: fin(dead), limit: cfg.maxDeadFraction });
+    reasons.push({
+      code: 'dead-prototypes',
+      message: `${K - used} of ${K} prototypes are nearest to no row (${fmt(dead)} > ${cfg.maxDeadFraction})`,
+      value: fin(dead),
+      limit: cfg.maxDeadFraction,
+    });
   if (!(sep >= cfg.minSeparation))
-    reasons.push({ code: 'low-separation', message: `prototype separation ${fmt(sep)} < ${cfg.minSeparation}`, value: fin(sep), limit: cfg.minSeparation });
+    reasons.push({
+      code: 'low-separation',
+      message: `prototype separation ${fmt(sep)} < ${cfg.minSeparation}`,
+      value: fin(sep),
+      limit: cfg.minSeparation,
+    });
   return { reasons, metrics };
 }
 
 /** Grades of records in order through a model's own (fresh) featurizer, ONNX graph and calibration. */
-export async function gradeRecords(model: GateModel, records: readonly unknown[]): Promise<{ grades: Float64Array; refused: number; nonFinite: number }> {
+export async function gradeRecords(
+  model: GateModel,
+  records: readonly unknown[],
+): Promise<{ grades: Float64Array; refused: number; nonFinite: number }> {
   // A fresh featurizer: the serving one holds live shingle state that must not move.
   const fz = Featurizer.fromJSON(model.features);
   const many = fz.featurizeMany(records as unknown[]);
@@ -191,7 +235,12 @@ export async function validateChallenger(
     const nonFinite = c.nonFinite;
     metrics.challengerRefused = c.refused;
     if (nonFinite > 0) {
-      reasons.push({ code: 'non-finite-score', message: `${nonFinite} of ${c.grades.length} slice scores are not finite`, value: nonFinite, limit: 0 });
+      reasons.push({
+        code: 'non-finite-score',
+        message: `${nonFinite} of ${c.grades.length} slice scores are not finite`,
+        value: nonFinite,
+        limit: 0,
+      });
     } else {
       const cr = rate(c.grades, cfg.alertThreshold);
       metrics.challengerAlertRate = cr;
@@ -204,12 +253,22 @@ export async function validateChallenger(
         metrics.gradeKs = fin(ks);
         if (Number.isFinite(sr)) base = Math.max(base, sr);
         if (!(ks <= cfg.maxGradeKs))
-          reasons.push({ code: 'grade-shift', message: `grade distributions differ: KS ${fmt(ks)} > ${cfg.maxGradeKs}`, value: fin(ks), limit: cfg.maxGradeKs });
+          reasons.push({
+            code: 'grade-shift',
+            message: `grade distributions differ: KS ${fmt(ks)} > ${cfg.maxGradeKs}`,
+            value: fin(ks),
+            limit: cfg.maxGradeKs,
+          });
       }
       const limit = cfg.maxAlertRateRatio * base;
       metrics.alertRateLimit = limit;
       if (!(cr <= limit))
-        reasons.push({ code: 'alert-rate', message: `challenger alerts on ${fmt(100 * cr)}% of the held-back slice, limit ${fmt(100 * limit)}%${serving ? ` (serving: ${fmt(100 * (metrics.servingAlertRate ?? NaN))}%)` : ''}`, value: cr, limit });
+        reasons.push({
+          code: 'alert-rate',
+          message: `challenger alerts on ${fmt(100 * cr)}% of the held-back slice, limit ${fmt(100 * limit)}%${serving ? ` (serving: ${fmt(100 * (metrics.servingAlertRate ?? NaN))}%)` : ''}`,
+          value: cr,
+          limit,
+        });
       compared = true;
     }
   }
@@ -218,7 +277,13 @@ export async function validateChallenger(
 
 /** The decision as the manifest's `validation` field. */
 export function decisionJson(d: GateDecision, extra: Record<string, JsonValue> = {}): JsonValue {
-  return { accepted: d.accepted, compared: d.compared, reasons: d.reasons.map((r) => ({ ...r })), metrics: { ...d.metrics }, ...extra };
+  return {
+    accepted: d.accepted,
+    compared: d.compared,
+    reasons: d.reasons.map((r) => ({ ...r })),
+    metrics: { ...d.metrics },
+    ...extra,
+  };
 }
 
 function fin(x: number): number | null {
@@ -226,5 +291,9 @@ function fin(x: number): number | null {
 }
 
 function fmt(x: number): string {
-  return Number.isFinite(x) ? (Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(3) : x.toExponential(2)) : String(x);
+  return Number.isFinite(x)
+    ? Math.abs(x) >= 0.01 || x === 0
+      ? x.toFixed(3)
+      : x.toExponential(2)
+    : String(x);
 }

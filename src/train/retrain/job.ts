@@ -2,7 +2,18 @@
 // big arrays (window bytes, parent weights, the ONNX graph and weights coming back) transferred.
 // Shared by the main-thread side (worker.ts) and the worker entry (trainWorker.ts), and usable in
 // process (runTrainJob) where no worker is wanted.
-import { AvroCodec, ConfluentCodec, JsonCodec, LocalSchemaSource, RegistrySchemaSource, SchemaNotLoadedError, RecordError, type Codec, type DecodedRecord, type RegistrySourceOptions } from '../../codec/index.js';
+import {
+  AvroCodec,
+  ConfluentCodec,
+  JsonCodec,
+  LocalSchemaSource,
+  RegistrySchemaSource,
+  SchemaNotLoadedError,
+  RecordError,
+  type Codec,
+  type DecodedRecord,
+  type RegistrySourceOptions,
+} from '../../codec/index.js';
 import { Featurizer, type FeatureSpec } from '../../features/index.js';
 import type { ArtifactParts, JsonValue, WeightsPart } from '../../registry/artifact.js';
 import type { CalibrationOptions } from '../../serve/calibration.js';
@@ -15,7 +26,12 @@ import { unpackSamples, type PackedSamples } from './window.js';
 export type CodecConfig =
   | { format: 'json'; schema?: object; maxBytes?: number }
   | { format: 'avro'; readerSchema: object; writerSchema?: object }
-  | { format: 'confluent'; readerSchema: object; /** schema id -> writer schema (registry-less) */ schemas?: Record<string, object>; registry?: RegistrySourceOptions };
+  | {
+      format: 'confluent';
+      readerSchema: object;
+      /** schema id -> writer schema (registry-less) */ schemas?: Record<string, object>;
+      registry?: RegistrySourceOptions;
+    };
 
 export interface TrainJob {
   samples: PackedSamples;
@@ -44,25 +60,41 @@ export interface TrainSummary {
   rows: { total: number; refused: number; train: number; calibration: number };
 }
 
-export type TrainReply = { ok: true; parts: ArtifactParts; summary: TrainSummary } | { ok: false; error: { name: string; message: string; stack?: string } };
+export type TrainReply =
+  | { ok: true; parts: ArtifactParts; summary: TrainSummary }
+  | { ok: false; error: { name: string; message: string; stack?: string } };
 
 export function makeCodec(c: CodecConfig): Codec {
   switch (c.format) {
     case 'json':
-      return new JsonCodec({ ...(c.schema ? { schema: c.schema } : {}), ...(c.maxBytes ? { maxBytes: c.maxBytes } : {}) });
+      return new JsonCodec({
+        ...(c.schema ? { schema: c.schema } : {}),
+        ...(c.maxBytes ? { maxBytes: c.maxBytes } : {}),
+      });
     case 'avro':
       return new AvroCodec(c.readerSchema, c.writerSchema);
     case 'confluent': {
-      const source = c.registry ? new RegistrySchemaSource(c.registry) : new LocalSchemaSource(Object.fromEntries(Object.entries(c.schemas ?? {}).map(([k, v]) => [Number(k), v])));
+      const source = c.registry
+        ? new RegistrySchemaSource(c.registry)
+        : new LocalSchemaSource(
+            Object.fromEntries(Object.entries(c.schemas ?? {}).map(([k, v]) => [Number(k), v])),
+          );
       return new ConfluentCodec({ source, readerSchema: c.readerSchema });
     }
     default:
-      throw new RetrainError('bad-job', `unknown codec format ${JSON.stringify((c as { format: unknown }).format)}`, false);
+      throw new RetrainError(
+        'bad-job',
+        `unknown codec format ${JSON.stringify((c as { format: unknown }).format)}`,
+        false,
+      );
   }
 }
 
 /** Decodes every sample; undecodable ones are counted and left out (the DLQ already has them). */
-export async function decodeAll(codec: Codec, values: readonly Buffer[]): Promise<{ records: DecodedRecord[]; errors: number }> {
+export async function decodeAll(
+  codec: Codec,
+  values: readonly Buffer[],
+): Promise<{ records: DecodedRecord[]; errors: number }> {
   const records: DecodedRecord[] = [];
   let errors = 0;
   for (const v of values) {
@@ -70,7 +102,8 @@ export async function decodeAll(codec: Codec, values: readonly Buffer[]): Promis
       try {
         records.push(codec.decode(v));
       } catch (e) {
-        if (e instanceof SchemaNotLoadedError && codec instanceof ConfluentCodec) records.push(await codec.decodeAsync(v));
+        if (e instanceof SchemaNotLoadedError && codec instanceof ConfluentCodec)
+          records.push(await codec.decodeAsync(v));
         else throw e;
       }
     } catch (e) {
@@ -86,7 +119,10 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
   const t0 = performance.now();
   const samples = unpackSamples(job.samples);
   if (samples.length === 0) throw new RetrainError('bad-job', 'the window is empty', false);
-  const { records, errors } = await decodeAll(makeCodec(job.codec), samples.map((s) => s.value));
+  const { records, errors } = await decodeAll(
+    makeCodec(job.codec),
+    samples.map((s) => s.value),
+  );
   const built = await buildModel(job.spec, records, {
     train: { ...job.train, ...(job.parentWeights ? { resume: partToTrainWeights(job.parentWeights) } : {}) },
     ...(job.specFitted ? { featurizer: new Featurizer(job.spec) } : {}),
@@ -94,16 +130,27 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
     ...(job.build.calibration ? { calibration: job.build.calibration } : {}),
     ...(job.build.parentVersion !== undefined ? { parentVersion: job.build.parentVersion } : {}),
-    ...(job.build.inputSchemaFingerprint !== undefined ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint } : {}),
+    ...(job.build.inputSchemaFingerprint !== undefined
+      ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint }
+      : {}),
     ...(job.build.trainingWindow !== undefined ? { trainingWindow: job.build.trainingWindow } : {}),
   });
-  return { parts: built.parts, summary: { seconds: (performance.now() - t0) / 1000, backend: built.result.backend, decodeErrors: errors, rows: built.rows } };
+  return {
+    parts: built.parts,
+    summary: {
+      seconds: (performance.now() - t0) / 1000,
+      backend: built.result.backend,
+      decodeErrors: errors,
+      rows: built.rows,
+    },
+  };
 }
 
 /** ArrayBuffers behind the big arrays of a job or of parts, each once (transfer lists refuse duplicates). */
 export function transferables(...views: (ArrayBufferView | undefined)[]): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
-  for (const v of views) if (v && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) seen.add(v.buffer);
+  for (const v of views)
+    if (v && v.buffer instanceof ArrayBuffer && v.buffer.byteLength > 0) seen.add(v.buffer);
   return [...seen];
 }
 

@@ -86,7 +86,8 @@ export interface RetrainerEvents {
   model: [ModelArtifact];
 }
 
-const artifactOf = (m: ServingModel | ModelArtifact): ModelArtifact => (m instanceof ServingModel ? m.artifact : m);
+const artifactOf = (m: ServingModel | ModelArtifact): ModelArtifact =>
+  m instanceof ServingModel ? m.artifact : m;
 
 export class Retrainer extends EventEmitter<RetrainerEvents> {
   private busy = false;
@@ -107,16 +108,39 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
     const parent = servingNow ? artifactOf(servingNow) : undefined;
     const parentVersion = parent?.manifest.version ?? null;
     const emptyWindow = { events: 0, train: 0, holdout: 0, fromTs: null, toTs: null };
-    if (this.busy) return this.done({ result: 'skipped', reason: 'a run is in progress', parentVersion, window: emptyWindow, seconds: 0 }, trigger);
+    if (this.busy)
+      return this.done(
+        { result: 'skipped', reason: 'a run is in progress', parentVersion, window: emptyWindow, seconds: 0 },
+        trigger,
+      );
     this.busy = true;
     try {
       const snap = o.window.snapshot();
       const minEvents = o.minEvents ?? 2000;
-      const win = { events: snap.length, train: 0, holdout: 0, fromTs: snap[0]?.timestamp ?? null, toTs: snap[snap.length - 1]?.timestamp ?? null };
+      const win = {
+        events: snap.length,
+        train: 0,
+        holdout: 0,
+        fromTs: snap[0]?.timestamp ?? null,
+        toTs: snap[snap.length - 1]?.timestamp ?? null,
+      };
       if (snap.length < minEvents)
-        return this.done({ result: 'skipped', reason: `window holds ${snap.length} events, fewer than ${minEvents}`, parentVersion, window: win, seconds: (performance.now() - t0) / 1000 }, trigger);
+        return this.done(
+          {
+            result: 'skipped',
+            reason: `window holds ${snap.length} events, fewer than ${minEvents}`,
+            parentVersion,
+            window: win,
+            seconds: (performance.now() - t0) / 1000,
+          },
+          trigger,
+        );
       // The held-back slice is seen by neither model in training.
-      const { trainSamples, holdSamples } = splitHoldout(snap, o.holdoutFraction ?? 0.2, o.holdout ?? 'interleaved');
+      const { trainSamples, holdSamples } = splitHoldout(
+        snap,
+        o.holdoutFraction ?? 0.2,
+        o.holdout ?? 'interleaved',
+      );
       win.train = trainSamples.length;
       win.holdout = holdSamples.length;
       const mode = o.mode === 'fresh' || !parent || !canResume(parent, o.train) ? 'fresh' : 'fine-tune';
@@ -130,8 +154,17 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
         build: {
           parentVersion,
           maxTrainRows: o.maxTrainRows ?? 20_000,
-          ...(o.inputSchemaFingerprint !== undefined ? { inputSchemaFingerprint: o.inputSchemaFingerprint } : {}),
-          trainingWindow: { fromTs: win.fromTs, toTs: trainSamples[trainSamples.length - 1]?.timestamp ?? null, rows: trainSamples.length, holdoutRows: holdSamples.length, mode, trigger: trigger?.reason ?? 'manual' },
+          ...(o.inputSchemaFingerprint !== undefined
+            ? { inputSchemaFingerprint: o.inputSchemaFingerprint }
+            : {}),
+          trainingWindow: {
+            fromTs: win.fromTs,
+            toTs: trainSamples[trainSamples.length - 1]?.timestamp ?? null,
+            rows: trainSamples.length,
+            holdoutRows: holdSamples.length,
+            mode,
+            trigger: trigger?.reason ?? 'manual',
+          },
         },
       };
       let built: { parts: ArtifactParts; summary: TrainSummary };
@@ -139,28 +172,76 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
         built = await (o.trainer ?? ((j: TrainJob) => trainInWorker(j)))(job);
       } catch (e) {
         const error = e instanceof Error ? e : new Error(String(e));
-        return this.done({ result: 'failed', reason: error.message, error, mode, parentVersion, window: win, seconds: (performance.now() - t0) / 1000 }, trigger);
+        return this.done(
+          {
+            result: 'failed',
+            reason: error.message,
+            error,
+            mode,
+            parentVersion,
+            window: win,
+            seconds: (performance.now() - t0) / 1000,
+          },
+          trigger,
+        );
       }
-      const { records: slice } = await decodeAll(makeCodec(o.codec), holdSamples.map((s) => s.value));
+      const { records: slice } = await decodeAll(
+        makeCodec(o.codec),
+        holdSamples.map((s) => s.value),
+      );
       const K = built.parts.prototypes.snapshot.K;
       const decision = await validateChallenger(built.parts, K, parent, slice, o.gate);
-      const parts: ArtifactParts = { ...built.parts, parentVersion, validation: decisionJson(decision, { mode, trigger: trigger?.reason ?? 'manual' }) };
+      const parts: ArtifactParts = {
+        ...built.parts,
+        parentVersion,
+        validation: decisionJson(decision, { mode, trigger: trigger?.reason ?? 'manual' }),
+      };
       const base = { parentVersion, decision, mode, window: win, summary: built.summary } as const;
       if (!decision.accepted) {
         const version = o.keepRejected === false ? undefined : await o.registry.write(o.name, parts);
-        return this.done({ result: 'rejected', ...(version ? { version } : {}), reason: decision.reasons.map((r) => r.message).join('; '), ...base, seconds: (performance.now() - t0) / 1000 }, trigger);
+        return this.done(
+          {
+            result: 'rejected',
+            ...(version ? { version } : {}),
+            reason: decision.reasons.map((r) => r.message).join('; '),
+            ...base,
+            seconds: (performance.now() - t0) / 1000,
+          },
+          trigger,
+        );
       }
       const version = await o.registry.write(o.name, parts);
       // promote loads and validates the written version before moving current.
       const artifact = await o.registry.promote(o.name, version);
-      const outcome: RetrainOutcome = { result: 'accepted', version, ...base, seconds: (performance.now() - t0) / 1000 };
-      if (o.announce) outcome.announcement = await announce(o.announce.producer, o.announce.topic, artifact, o.announce.uri ? { uri: o.announce.uri(artifact) } : {});
+      const outcome: RetrainOutcome = {
+        result: 'accepted',
+        version,
+        ...base,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      if (o.announce)
+        outcome.announcement = await announce(
+          o.announce.producer,
+          o.announce.topic,
+          artifact,
+          o.announce.uri ? { uri: o.announce.uri(artifact) } : {},
+        );
       await o.onModel?.(artifact, outcome);
       this.emit('model', artifact);
       return this.done(outcome, trigger);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      return this.done({ result: 'failed', reason: error.message, error, parentVersion, window: emptyWindow, seconds: (performance.now() - t0) / 1000 }, trigger);
+      return this.done(
+        {
+          result: 'failed',
+          reason: error.message,
+          error,
+          parentVersion,
+          window: emptyWindow,
+          seconds: (performance.now() - t0) / 1000,
+        },
+        trigger,
+      );
     } finally {
       this.busy = false;
     }
@@ -168,15 +249,35 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
 
   private done(out: RetrainOutcome, trigger?: Trigger): RetrainOutcome {
     const { log, metrics } = this.o;
-    const fields = { model: this.o.name, result: out.result, version: out.version, parent: out.parentVersion, mode: out.mode, trigger: trigger?.reason, window: out.window, seconds: Number(out.seconds.toFixed(2)), reason: out.reason, gate: out.decision ? { reasons: out.decision.reasons.map((r) => r.code), metrics: out.decision.metrics } : undefined };
-    if (out.result === 'failed') log?.error('retraining failed', { ...fields, error: out.error?.stack ?? out.error?.message });
+    const fields = {
+      model: this.o.name,
+      result: out.result,
+      version: out.version,
+      parent: out.parentVersion,
+      mode: out.mode,
+      trigger: trigger?.reason,
+      window: out.window,
+      seconds: Number(out.seconds.toFixed(2)),
+      reason: out.reason,
+      gate: out.decision
+        ? { reasons: out.decision.reasons.map((r) => r.code), metrics: out.decision.metrics }
+        : undefined,
+    };
+    if (out.result === 'failed')
+      log?.error('retraining failed', { ...fields, error: out.error?.stack ?? out.error?.message });
     else if (out.result === 'rejected') log?.warn('retrained model rejected by the gate', fields);
     else log?.info(out.result === 'accepted' ? 'retrained model accepted' : 'retraining skipped', fields);
     if (metrics) {
       metrics.trainingRuns.inc({ result: out.result });
       if (out.result !== 'skipped') metrics.trainingSeconds.observe(out.seconds);
       const m = out.decision?.metrics;
-      if (m) for (const [term, key] of [['L_q', 'L_q'], ['L_OLS', 'L_OLS'], ['V', 'V']] as const) if (typeof m[key] === 'number') metrics.trainingLoss.set({ term }, m[key]);
+      if (m)
+        for (const [term, key] of [
+          ['L_q', 'L_q'],
+          ['L_OLS', 'L_OLS'],
+          ['V', 'V'],
+        ] as const)
+          if (typeof m[key] === 'number') metrics.trainingLoss.set({ term }, m[key]);
     }
     this.emit('outcome', out);
     return out;
@@ -184,8 +285,13 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
 }
 
 /** Splits a window (oldest first) into training samples and the held-back slice, both in window order. */
-export function splitHoldout<T>(snap: readonly T[], fraction: number, how: 'interleaved' | 'newest'): { trainSamples: T[]; holdSamples: T[] } {
-  if (!(fraction > 0 && fraction < 1)) throw new RangeError(`holdoutFraction must be in (0, 1), got ${fraction}`);
+export function splitHoldout<T>(
+  snap: readonly T[],
+  fraction: number,
+  how: 'interleaved' | 'newest',
+): { trainSamples: T[]; holdSamples: T[] } {
+  if (!(fraction > 0 && fraction < 1))
+    throw new RangeError(`holdoutFraction must be in (0, 1), got ${fraction}`);
   if (how === 'newest') {
     const nHold = Math.max(1, Math.round(snap.length * fraction));
     return { trainSamples: snap.slice(0, snap.length - nHold), holdSamples: snap.slice(snap.length - nHold) };
@@ -203,11 +309,20 @@ export function splitHoldout<T>(snap: readonly T[], fraction: number, how: 'inte
 export function canResume(parent: ModelArtifact, train: Partial<TrainConfig>): boolean {
   const meta = parent.weights.meta as { format?: string; dcl?: { variant?: string; K?: number } } | null;
   const c = resolveConfig(train);
-  return meta?.format === 'ddcl.train-weights.v1' && meta.dcl?.variant === c.variant && c.variant !== 'dual-linear' && meta.dcl?.K === c.K;
+  return (
+    meta?.format === 'ddcl.train-weights.v1' &&
+    meta.dcl?.variant === c.variant &&
+    c.variant !== 'dual-linear' &&
+    meta.dcl?.K === c.K
+  );
 }
 
 /** On start: the registry's current version, ready to serve (undefined when none was promoted). */
-export async function loadCurrent(registry: ModelRegistry, name: string, opts: ServingModelOptions = {}): Promise<ServingModel | undefined> {
+export async function loadCurrent(
+  registry: ModelRegistry,
+  name: string,
+  opts: ServingModelOptions = {},
+): Promise<ServingModel | undefined> {
   const v = await registry.current(name);
   if (v === undefined) return undefined;
   return ServingModel.fromArtifact(await registry.load(name, v), opts);
@@ -216,5 +331,7 @@ export async function loadCurrent(registry: ModelRegistry, name: string, opts: S
 /** The manifest's validation as written by the retrainer (for `ddcl models` and tests). */
 export function validationOf(a: ModelArtifact): { accepted?: boolean; reasons?: { code: string }[] } {
   const v = a.manifest.validation as JsonValue;
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as { accepted?: boolean; reasons?: { code: string }[] }) : {};
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as { accepted?: boolean; reasons?: { code: string }[] })
+    : {};
 }

@@ -40,11 +40,19 @@ export class RetrainScheduler {
 
   constructor(private readonly opts: SchedulerOptions) {
     if (opts.cron && !cron.validate(opts.cron)) {
-      const detail = cron.validateDetailed(opts.cron).errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-      throw new RetrainError('bad-schedule', `invalid cron expression ${JSON.stringify(opts.cron)}${detail ? `: ${detail}` : ''}`, false);
+      const detail = cron
+        .validateDetailed(opts.cron)
+        .errors.map((e) => `${e.field}: ${e.message}`)
+        .join('; ');
+      throw new RetrainError(
+        'bad-schedule',
+        `invalid cron expression ${JSON.stringify(opts.cron)}${detail ? `: ${detail}` : ''}`,
+        false,
+      );
     }
     const n = opts.everyEvents ?? 0;
-    if (!Number.isInteger(n) || n < 0) throw new RetrainError('bad-schedule', `everyEvents must be an integer >= 0, got ${n}`, false);
+    if (!Number.isInteger(n) || n < 0)
+      throw new RetrainError('bad-schedule', `everyEvents must be an integer >= 0, got ${n}`, false);
   }
 
   get running(): boolean {

@@ -14,7 +14,10 @@ port.once('message', (job: TrainJob) => {
       reply = { ok: true, parts, summary };
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      reply = { ok: false, error: { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) } };
+      reply = {
+        ok: false,
+        error: { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}) },
+      };
     }
     if (reply.ok) {
       try {

@@ -34,8 +34,13 @@ export class InlierWindow {
     private readonly copy = true,
   ) {
     if (!Number.isInteger(bounds.maxEvents) || bounds.maxEvents < 1)
-      throw new RetrainError('bad-window', `maxEvents must be a positive integer, got ${bounds.maxEvents}`, false);
-    if (!(bounds.maxAgeMs > 0)) throw new RetrainError('bad-window', `maxAgeMs must be > 0, got ${bounds.maxAgeMs}`, false);
+      throw new RetrainError(
+        'bad-window',
+        `maxEvents must be a positive integer, got ${bounds.maxEvents}`,
+        false,
+      );
+    if (!(bounds.maxAgeMs > 0))
+      throw new RetrainError('bad-window', `maxAgeMs must be > 0, got ${bounds.maxAgeMs}`, false);
     this.values = new Array<Buffer | undefined>(bounds.maxEvents);
     this.times = new Float64Array(bounds.maxEvents);
   }
@@ -126,7 +131,14 @@ export function packSamples(samples: readonly WindowSample[]): PackedSamples {
 export function unpackSamples(p: PackedSamples): WindowSample[] {
   const out: WindowSample[] = [];
   for (let i = 0; i < p.timestamps.length; i++) {
-    out.push({ value: Buffer.from(p.bytes.buffer, p.bytes.byteOffset + p.offsets[i]!, p.offsets[i + 1]! - p.offsets[i]!), timestamp: p.timestamps[i]! });
+    out.push({
+      value: Buffer.from(
+        p.bytes.buffer,
+        p.bytes.byteOffset + p.offsets[i]!,
+        p.offsets[i + 1]! - p.offsets[i]!,
+      ),
+      timestamp: p.timestamps[i]!,
+    });
   }
   return out;
 }
@@ -147,7 +159,12 @@ export interface KafkaWindowOptions {
  * Records of `topics` with timestamp >= sinceMs, up to the high watermarks as they were when the
  * call started, sorted by timestamp. Null values (tombstones) are left out.
  */
-export async function readWindowFromKafka(client: KafkaClient, topics: readonly string[], sinceMs: number, opts: KafkaWindowOptions = {}): Promise<WindowSample[]> {
+export async function readWindowFromKafka(
+  client: KafkaClient,
+  topics: readonly string[],
+  sinceMs: number,
+  opts: KafkaWindowOptions = {},
+): Promise<WindowSample[]> {
   const admin = await client.admin();
   // Per topic-partition: [start, end) offsets (decimal strings in Kafka; BigInt here).
   const ranges = new Map<string, { start: bigint; end: bigint }>();
@@ -160,7 +177,8 @@ export async function readWindowFromKafka(client: KafkaClient, topics: readonly 
         const s: TopicPartitionOffset | undefined = starts.find((x) => x.partition === m.partition);
         const start = BigInt(s?.offset ?? m.high);
         const end = BigInt(m.high);
-        if (start < end) ranges.set(key(topic, m.partition), { start: start < BigInt(m.low) ? BigInt(m.low) : start, end });
+        if (start < end)
+          ranges.set(key(topic, m.partition), { start: start < BigInt(m.low) ? BigInt(m.low) : start, end });
       }
     }
   } finally {
@@ -180,7 +198,14 @@ export async function readWindowFromKafka(client: KafkaClient, topics: readonly 
     await consumer.subscribe([...topics]);
     await new Promise<void>((resolve, reject) => {
       timer = setTimeout(
-        () => reject(new RetrainError('kafka-timeout', `reading the window of ${topics.join(',')} since ${new Date(sinceMs).toISOString()}: ${pending.size} partitions not at their end after ${timeoutMs} ms`, true)),
+        () =>
+          reject(
+            new RetrainError(
+              'kafka-timeout',
+              `reading the window of ${topics.join(',')} since ${new Date(sinceMs).toISOString()}: ${pending.size} partitions not at their end after ${timeoutMs} ms`,
+              true,
+            ),
+          ),
         timeoutMs,
       );
       consumer
@@ -191,7 +216,10 @@ export async function readWindowFromKafka(client: KafkaClient, topics: readonly 
             const r = ranges.get(k);
             if (!r || !pending.has(k) || batch.records.length === 0) return;
             // fromBeginning starts at the log start: jump to the first offset at sinceMs.
-            if (BigInt(batch.records[0]!.offset) < r.start && BigInt(batch.records[batch.records.length - 1]!.offset) < r.start) {
+            if (
+              BigInt(batch.records[0]!.offset) < r.start &&
+              BigInt(batch.records[batch.records.length - 1]!.offset) < r.start
+            ) {
               consumer.seek({ topic: batch.topic, partition: batch.partition, offset: r.start.toString() });
               return;
             }
@@ -200,7 +228,8 @@ export async function readWindowFromKafka(client: KafkaClient, topics: readonly 
               const o = BigInt(rec.offset);
               if (o < r.start) continue;
               if (o >= r.end) break;
-              if (rec.value !== null && rec.timestamp >= sinceMs) out.push({ value: Buffer.from(rec.value), timestamp: rec.timestamp });
+              if (rec.value !== null && rec.timestamp >= sinceMs)
+                out.push({ value: Buffer.from(rec.value), timestamp: rec.timestamp });
             }
             if (BigInt(batch.records[batch.records.length - 1]!.offset) >= r.end - 1n) {
               pending.delete(k);
@@ -215,5 +244,7 @@ export async function readWindowFromKafka(client: KafkaClient, topics: readonly 
     await consumer.disconnect();
   }
   out.sort((a, b) => a.timestamp - b.timestamp);
-  return opts.maxEvents !== undefined && out.length > opts.maxEvents ? out.slice(out.length - opts.maxEvents) : out;
+  return opts.maxEvents !== undefined && out.length > opts.maxEvents
+    ? out.slice(out.length - opts.maxEvents)
+    : out;
 }

@@ -31,7 +31,10 @@ export interface WorkerOptions {
  * afterwards); the parent weights are copied (they belong to the serving model); the parts come
  * back transferred.
  */
-export function trainInWorker(job: TrainJob, opts: WorkerOptions = {}): Promise<{ parts: ArtifactParts; summary: TrainSummary }> {
+export function trainInWorker(
+  job: TrainJob,
+  opts: WorkerOptions = {},
+): Promise<{ parts: ArtifactParts; summary: TrainSummary }> {
   return new Promise((resolve, reject) => {
     const url = trainWorkerUrl();
     const workerOpts = {
@@ -41,7 +44,10 @@ export function trainInWorker(job: TrainJob, opts: WorkerOptions = {}): Promise<
     // From source: a worker's entry is loaded before `--import tsx` hooks apply in it (Node 20),
     // so a small bootstrap registers tsx's ESM hooks first, then imports the .ts entry.
     const worker = url.pathname.endsWith('.ts')
-      ? new Worker(`(async () => { const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}); register(); await import(${JSON.stringify(url.href)}); })().catch((e) => { throw e; });`, { ...workerOpts, eval: true })
+      ? new Worker(
+          `(async () => { const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}); register(); await import(${JSON.stringify(url.href)}); })().catch((e) => { throw e; });`,
+          { ...workerOpts, eval: true },
+        )
       : new Worker(url, workerOpts);
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
@@ -53,19 +59,56 @@ export function trainInWorker(job: TrainJob, opts: WorkerOptions = {}): Promise<
       f();
       void worker.terminate();
     };
-    const onAbort = (): void => finish(() => reject(new RetrainError('worker-failed', 'training aborted', true, { cause: opts.signal?.reason })));
+    const onAbort = (): void =>
+      finish(() =>
+        reject(new RetrainError('worker-failed', 'training aborted', true, { cause: opts.signal?.reason })),
+      );
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (opts.timeoutMs) timer = setTimeout(() => finish(() => reject(new RetrainError('worker-failed', `training took longer than ${opts.timeoutMs} ms`, true))), opts.timeoutMs);
+    if (opts.timeoutMs)
+      timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(new RetrainError('worker-failed', `training took longer than ${opts.timeoutMs} ms`, true)),
+          ),
+        opts.timeoutMs,
+      );
     worker.once('message', (reply: TrainReply) => {
       if (reply.ok) finish(() => resolve({ parts: reply.parts, summary: reply.summary }));
       else {
-        const cause = Object.assign(new Error(reply.error.message), { name: reply.error.name, stack: reply.error.stack });
-        finish(() => reject(new RetrainError('worker-failed', `${reply.error.name}: ${reply.error.message}`, false, { cause })));
+        const cause = Object.assign(new Error(reply.error.message), {
+          name: reply.error.name,
+          stack: reply.error.stack,
+        });
+        finish(() =>
+          reject(
+            new RetrainError('worker-failed', `${reply.error.name}: ${reply.error.message}`, false, {
+              cause,
+            }),
+          ),
+        );
       }
     });
-    worker.once('error', (e) => finish(() => reject(new RetrainError('worker-failed', `worker ${fileURLToPath(url)} crashed: ${e.message}`, false, { cause: e }))));
-    worker.once('exit', (code) => finish(() => reject(new RetrainError('worker-failed', `worker ${fileURLToPath(url)} exited with code ${code} before answering`, false))));
+    worker.once('error', (e) =>
+      finish(() =>
+        reject(
+          new RetrainError('worker-failed', `worker ${fileURLToPath(url)} crashed: ${e.message}`, false, {
+            cause: e,
+          }),
+        ),
+      ),
+    );
+    worker.once('exit', (code) =>
+      finish(() =>
+        reject(
+          new RetrainError(
+            'worker-failed',
+            `worker ${fileURLToPath(url)} exited with code ${code} before answering`,
+            false,
+          ),
+        ),
+      ),
+    );
     const big = transferables(job.samples.bytes, job.samples.offsets, job.samples.timestamps);
     try {
       worker.postMessage(job, big);

@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Calibrator, fitCalibration, normalTail, quantileGrade, type ScoreColumns } from '../../../src/serve/calibration.js';
+import {
+  Calibrator,
+  fitCalibration,
+  normalTail,
+  quantileGrade,
+  type ScoreColumns,
+} from '../../../src/serve/calibration.js';
 import { Explainer, prototypeStats } from '../../../src/serve/explain.js';
 import { Rng } from '../../../src/model/rng.js';
 
@@ -29,7 +35,17 @@ test('quantile grades are uniform on clean data and monotone beyond the referenc
   const rng = new Rng(2);
   const train = Array.from({ length: 4000 }, () => Math.abs(rng.normal()));
   const calib = Array.from({ length: 4000 }, () => Math.abs(rng.normal()));
-  const state = fitCalibration(columns(train, train.map(() => 0)), 1, columns(calib, calib.map(() => 0)));
+  const state = fitCalibration(
+    columns(
+      train,
+      train.map(() => 0),
+    ),
+    1,
+    columns(
+      calib,
+      calib.map(() => 0),
+    ),
+  );
   const fresh = Array.from({ length: 4000 }, () => Math.abs(rng.normal()));
   const c = new Calibrator(state);
   const grades = fresh.map((v) => c.grade(columns([v], [0]), 0).grade);
@@ -44,9 +60,20 @@ test('quantile grades are uniform on clean data and monotone beyond the referenc
 test('anomaly likelihood rises for a sustained shift, uses only the past', () => {
   const rng = new Rng(3);
   const base = Array.from({ length: 200 }, () => Math.abs(rng.normal()));
-  const state = fitCalibration(columns(base, base.map(() => 0)), 1, columns(base, base.map(() => 0)), {
-    likelihood: { shortWindow: 5, longWindow: 200 },
-  });
+  const state = fitCalibration(
+    columns(
+      base,
+      base.map(() => 0),
+    ),
+    1,
+    columns(
+      base,
+      base.map(() => 0),
+    ),
+    {
+      likelihood: { shortWindow: 5, longWindow: 200 },
+    },
+  );
   const c = new Calibrator(state);
   let last = 0;
   for (let i = 0; i < 300; i++) last = c.grade(columns([Math.abs(rng.normal())], [0]), 0).grade;
@@ -59,7 +86,17 @@ test('anomaly likelihood rises for a sustained shift, uses only the past', () =>
 
 test('calibration state is plain JSON', () => {
   const v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-  const state = fitCalibration(columns(v, v.map(() => 0)), 1, columns(v, v.map(() => 0)));
+  const state = fitCalibration(
+    columns(
+      v,
+      v.map(() => 0),
+    ),
+    1,
+    columns(
+      v,
+      v.map(() => 0),
+    ),
+  );
   const back = JSON.parse(JSON.stringify(state)) as typeof state;
   assert.deepEqual(back, state);
 });

@@ -8,7 +8,12 @@ const spec: CommandSpec = {
   options: {
     data: { kind: 'string', help: 'input file', required: true },
     epochs: { kind: 'number', help: 'epochs', default: 10 },
-    variant: { kind: 'string', help: 'DCL', choices: ['dual-linear', 'dual-attention'], default: 'dual-attention' },
+    variant: {
+      kind: 'string',
+      help: 'DCL',
+      choices: ['dual-linear', 'dual-attention'],
+      default: 'dual-attention',
+    },
     json: { kind: 'boolean', help: 'JSON' },
     widths: { kind: 'list', help: 'layer widths' },
   },
@@ -24,9 +29,18 @@ test('options parse with types, defaults and lists', () => {
 });
 
 test('bad options are usage errors naming the option', () => {
-  assert.throws(() => parseCommand(spec, []), (e: unknown) => e instanceof UsageError && /--data is required/.test(e.message));
-  assert.throws(() => parseCommand(spec, ['--data', 'x', '--epochs', 'ten']), /--epochs must be a number, got "ten"/);
-  assert.throws(() => parseCommand(spec, ['--data', 'x', '--variant', 'x']), /must be one of dual-linear, dual-attention/);
+  assert.throws(
+    () => parseCommand(spec, []),
+    (e: unknown) => e instanceof UsageError && /--data is required/.test(e.message),
+  );
+  assert.throws(
+    () => parseCommand(spec, ['--data', 'x', '--epochs', 'ten']),
+    /--epochs must be a number, got "ten"/,
+  );
+  assert.throws(
+    () => parseCommand(spec, ['--data', 'x', '--variant', 'x']),
+    /must be one of dual-linear, dual-attention/,
+  );
   assert.throws(() => parseCommand(spec, ['--data', 'x', '--bogus']), UsageError);
 });
 

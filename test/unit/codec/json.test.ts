@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AvroCodec, DecodeError, EncodeError, JsonCodec, loadSchema, packageRoot, schemaPath } from '../../../src/codec/index.js';
+import {
+  AvroCodec,
+  DecodeError,
+  EncodeError,
+  JsonCodec,
+  loadSchema,
+  packageRoot,
+  schemaPath,
+} from '../../../src/codec/index.js';
 import { examplePayment, rng } from '../../../src/codec/examples.js';
 import { existsSync } from 'node:fs';
 
@@ -26,25 +34,53 @@ test('absent JSON fields that have defaults get them; absent required fields are
   assert.equal(back.ip_risk_score, null);
   const withoutAmount = { ...rec };
   delete withoutAmount.amount;
-  assert.throws(() => codec.decode(Buffer.from(JSON.stringify(withoutAmount))), (e: unknown) => e instanceof DecodeError && e.code === 'missing' && e.path === 'amount');
+  assert.throws(
+    () => codec.decode(Buffer.from(JSON.stringify(withoutAmount))),
+    (e: unknown) => e instanceof DecodeError && e.code === 'missing' && e.path === 'amount',
+  );
 });
 
 test('JSON with wrong types names the field and the value', () => {
   const codec = new JsonCodec({ schema: loadSchema('payment') });
   const rec = { ...examplePayment(rng(1), 0), txn_count_24h: 1e20 };
-  assert.throws(() => codec.decode(Buffer.from(JSON.stringify(rec))), (e: unknown) => e instanceof DecodeError && e.path === 'txn_count_24h' && e.code === 'type' && e.value === '100000000000000000000');
+  assert.throws(
+    () => codec.decode(Buffer.from(JSON.stringify(rec))),
+    (e: unknown) =>
+      e instanceof DecodeError &&
+      e.path === 'txn_count_24h' &&
+      e.code === 'type' &&
+      e.value === '100000000000000000000',
+  );
   const rec2 = { ...examplePayment(rng(1), 0), channel: 'PIGEON' };
-  assert.throws(() => codec.decode(Buffer.from(JSON.stringify(rec2))), (e: unknown) => e instanceof DecodeError && e.path === 'channel' && e.value === '"PIGEON"');
+  assert.throws(
+    () => codec.decode(Buffer.from(JSON.stringify(rec2))),
+    (e: unknown) => e instanceof DecodeError && e.path === 'channel' && e.value === '"PIGEON"',
+  );
 });
 
 test('malformed JSON, non-objects and oversized messages are typed errors', () => {
   const codec = new JsonCodec({ maxBytes: 100 });
-  assert.throws(() => codec.decode(Buffer.from('{"a":')), (e: unknown) => e instanceof DecodeError && e.code === 'json_syntax');
-  assert.throws(() => codec.decode(Buffer.from('[1,2]')), (e: unknown) => e instanceof DecodeError && e.code === 'type');
-  assert.throws(() => codec.decode(Buffer.from('null')), (e: unknown) => e instanceof DecodeError && e.code === 'type');
-  assert.throws(() => codec.decode(Buffer.alloc(101, 32)), (e: unknown) => e instanceof DecodeError && e.code === 'too_large');
+  assert.throws(
+    () => codec.decode(Buffer.from('{"a":')),
+    (e: unknown) => e instanceof DecodeError && e.code === 'json_syntax',
+  );
+  assert.throws(
+    () => codec.decode(Buffer.from('[1,2]')),
+    (e: unknown) => e instanceof DecodeError && e.code === 'type',
+  );
+  assert.throws(
+    () => codec.decode(Buffer.from('null')),
+    (e: unknown) => e instanceof DecodeError && e.code === 'type',
+  );
+  assert.throws(
+    () => codec.decode(Buffer.alloc(101, 32)),
+    (e: unknown) => e instanceof DecodeError && e.code === 'too_large',
+  );
   assert.deepEqual(codec.decode(Buffer.from('{"a":1}')), { a: 1 });
-  assert.throws(() => codec.encode({ n: 1n }), (e: unknown) => e instanceof EncodeError && e.code === 'json');
+  assert.throws(
+    () => codec.encode({ n: 1n }),
+    (e: unknown) => e instanceof EncodeError && e.code === 'json',
+  );
 });
 
 test('schemas are found relative to the package root', () => {

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConfig, ConfigError, DEFAULT_CONFIG, loadConfig, resolveSecret } from '../../../src/config/config.js';
+import {
+  buildConfig,
+  ConfigError,
+  DEFAULT_CONFIG,
+  loadConfig,
+  resolveSecret,
+} from '../../../src/config/config.js';
 
 test('an empty config gives the documented defaults', () => {
   assert.deepEqual(buildConfig({}), DEFAULT_CONFIG);
@@ -11,7 +17,11 @@ test('an empty config gives the documented defaults', () => {
 });
 
 test('file values override defaults and nested sections merge', () => {
-  const c = buildConfig({ batch: { size: 64 }, kafka: { brokers: ['k1:9092'] }, input: { topics: ['payments'] } });
+  const c = buildConfig({
+    batch: { size: 64 },
+    kafka: { brokers: ['k1:9092'] },
+    input: { topics: ['payments'] },
+  });
   assert.equal(c.batch.size, 64);
   assert.equal(c.batch.lingerMs, DEFAULT_CONFIG.batch.lingerMs);
   assert.deepEqual(c.kafka.brokers, ['k1:9092']);
@@ -21,7 +31,13 @@ test('file values override defaults and nested sections merge', () => {
 test('environment overrides win over the file, with types parsed', () => {
   const c = buildConfig(
     { batch: { size: 64 } },
-    { DDCL_BATCH__SIZE: '128', DDCL_KAFKA__BROKERS: 'a:1,b:2', DDCL_HTTP__ENABLED: 'false', DDCL_MODEL__DEVICE: 'cpu', DDCL_INPUT__KEY_FIELD: 'card' },
+    {
+      DDCL_BATCH__SIZE: '128',
+      DDCL_KAFKA__BROKERS: 'a:1,b:2',
+      DDCL_HTTP__ENABLED: 'false',
+      DDCL_MODEL__DEVICE: 'cpu',
+      DDCL_INPUT__KEY_FIELD: 'card',
+    },
   );
   assert.equal(c.batch.size, 128);
   assert.deepEqual(c.kafka.brokers, ['a:1', 'b:2']);
@@ -48,7 +64,9 @@ test('invalid configs name the key and the problem', () => {
   fails({ scoring: { alertThreshold: 5 } }, 'scoring.alertThreshold', /grade in \(0, 1\]/);
   fails({ http: 3 }, 'http', /must be a mapping/);
   fails({ kafka: { sasl: { mechanism: 'plain', username: 'u' } } }, 'kafka.sasl', /passwordEnv/);
-  fails({}, 'batch.BOGUS', /unknown key \(from environment variable DDCL_BATCH__BOGUS\)/, { DDCL_BATCH__BOGUS: '1' });
+  fails({}, 'batch.BOGUS', /unknown key \(from environment variable DDCL_BATCH__BOGUS\)/, {
+    DDCL_BATCH__BOGUS: '1',
+  });
   fails([1, 2], '(top level)', /mapping/);
 });
 
@@ -66,7 +84,10 @@ test('loadConfig reads YAML and reports unreadable or malformed files with their
   assert.equal(loadConfig(good, {}).batch.size, 32);
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'input: [unclosed\n');
-  assert.throws(() => loadConfig(bad, {}), (e: unknown) => e instanceof ConfigError && e.message.startsWith(bad));
+  assert.throws(
+    () => loadConfig(bad, {}),
+    (e: unknown) => e instanceof ConfigError && e.message.startsWith(bad),
+  );
   assert.throws(() => loadConfig(join(dir, 'missing.yaml'), {}), /ENOENT/);
 });
 
@@ -76,5 +97,8 @@ test('secrets come from the environment or a file', () => {
   writeFileSync(f, 's3cret\n');
   assert.equal(resolveSecret({ mechanism: 'plain', username: 'u', passwordFile: f }), 's3cret');
   assert.equal(resolveSecret({ mechanism: 'plain', username: 'u', passwordEnv: 'PW' }, { PW: 'x' }), 'x');
-  assert.throws(() => resolveSecret({ mechanism: 'plain', username: 'u', passwordEnv: 'NOPE' }, {}), /NOPE is not set/);
+  assert.throws(
+    () => resolveSecret({ mechanism: 'plain', username: 'u', passwordEnv: 'NOPE' }, {}),
+    /NOPE is not set/,
+  );
 });

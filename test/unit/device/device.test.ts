@@ -1,9 +1,27 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeOutcome, DeviceUnavailableError, planDevice, probeDevices, type DeviceProbe } from '../../../src/serve/device.js';
+import {
+  describeOutcome,
+  DeviceUnavailableError,
+  planDevice,
+  probeDevices,
+  type DeviceProbe,
+} from '../../../src/serve/device.js';
 
-const none: DeviceProbe = { cudaProvider: false, nvidiaDriver: false, webgpuBundled: true, vulkanLoader: false, gpuDevice: false };
-const nvidiaFull: DeviceProbe = { cudaProvider: true, nvidiaDriver: true, webgpuBundled: true, vulkanLoader: true, gpuDevice: true };
+const none: DeviceProbe = {
+  cudaProvider: false,
+  nvidiaDriver: false,
+  webgpuBundled: true,
+  vulkanLoader: false,
+  gpuDevice: false,
+};
+const nvidiaFull: DeviceProbe = {
+  cudaProvider: true,
+  nvidiaDriver: true,
+  webgpuBundled: true,
+  vulkanLoader: true,
+  gpuDevice: true,
+};
 
 test('cpu is always cpu', () => {
   assert.deepEqual(planDevice('cpu', nvidiaFull).providers, ['cpu']);
@@ -28,15 +46,24 @@ test('auto prefers cuda, then webgpu, then cpu', () => {
 });
 
 test('an explicit GPU request that cannot start is an error naming what is missing', () => {
-  assert.throws(() => planDevice('cuda', none), (e: unknown) => e instanceof DeviceUnavailableError && /NVIDIA driver/.test(e.message));
-  assert.throws(() => planDevice('cuda', { ...nvidiaFull, cudaProvider: false }), /libonnxruntime_providers_cuda\.so/);
+  assert.throws(
+    () => planDevice('cuda', none),
+    (e: unknown) => e instanceof DeviceUnavailableError && /NVIDIA driver/.test(e.message),
+  );
+  assert.throws(
+    () => planDevice('cuda', { ...nvidiaFull, cudaProvider: false }),
+    /libonnxruntime_providers_cuda\.so/,
+  );
   assert.throws(() => planDevice('webgpu', none), /Vulkan loader/);
   assert.throws(() => planDevice('webgpu', { ...nvidiaFull, gpuDevice: false }), /no GPU device/);
 });
 
 test('a provider that fails at session creation is reported as a fallback', () => {
   const plan = planDevice('auto', { ...nvidiaFull });
-  const r = describeOutcome('serve', plan, 'cpu', [{ provider: 'cuda', error: 'libcudnn missing' }, { provider: 'webgpu', error: 'no adapter' }]);
+  const r = describeOutcome('serve', plan, 'cpu', [
+    { provider: 'cuda', error: 'libcudnn missing' },
+    { provider: 'webgpu', error: 'no adapter' },
+  ]);
   assert.equal(r.fellBack, true);
   assert.deepEqual(r.reasons, ['cuda: libcudnn missing', 'webgpu: no adapter']);
 });

@@ -79,14 +79,30 @@ function writeNabTree(dir: string): void {
   mkdirSync(join(dir, 'config'), { recursive: true });
   const fmt = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
   const windows: Record<string, [string, string][]> = {};
-  for (const [name, spike] of [['a.csv', 300], ['b.csv', -1]] as const) {
+  for (const [name, spike] of [
+    ['a.csv', 300],
+    ['b.csv', -1],
+  ] as const) {
     const recs = series(400, name === 'a.csv' ? 2 : 3, spike);
-    writeFileSync(join(dir, 'data', 'synthetic', name), 'timestamp,value\n' + recs.map((r) => `${fmt(r.ts)},${r.value}`).join('\n') + '\n');
-    windows[`synthetic/${name}`] = spike < 0 ? [] : [[`${fmt(recs[spike - 20]!.ts)}.000000`, `${fmt(recs[spike + 20]!.ts)}.000000`]];
+    writeFileSync(
+      join(dir, 'data', 'synthetic', name),
+      'timestamp,value\n' + recs.map((r) => `${fmt(r.ts)},${r.value}`).join('\n') + '\n',
+    );
+    windows[`synthetic/${name}`] =
+      spike < 0 ? [] : [[`${fmt(recs[spike - 20]!.ts)}.000000`, `${fmt(recs[spike + 20]!.ts)}.000000`]];
   }
   writeFileSync(join(dir, 'labels', 'combined_windows.json'), JSON.stringify(windows));
-  const prof = (fp: number, fn: number) => ({ CostMatrix: { tpWeight: 1, fnWeight: fn, fpWeight: fp, tnWeight: 1 } });
-  writeFileSync(join(dir, 'config', 'profiles.json'), JSON.stringify({ standard: prof(0.11, 1), reward_low_FP_rate: prof(0.22, 1), reward_low_FN_rate: prof(0.11, 2) }));
+  const prof = (fp: number, fn: number) => ({
+    CostMatrix: { tpWeight: 1, fnWeight: fn, fpWeight: fp, tnWeight: 1 },
+  });
+  writeFileSync(
+    join(dir, 'config', 'profiles.json'),
+    JSON.stringify({
+      standard: prof(0.11, 1),
+      reward_low_FP_rate: prof(0.22, 1),
+      reward_low_FN_rate: prof(0.11, 2),
+    }),
+  );
 }
 
 /** Runs the CLI in a child process (the test runner owns this process's stdout). */
@@ -120,7 +136,8 @@ test('ddcl eval nab --json: the contract fields, NAB result files written', asyn
     assert.equal(json.windows, 1);
     for (const group of ['scores', 'label_free'] as const) {
       const g = json[group] as Record<string, unknown>;
-      for (const p of ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']) assert.equal(typeof g[p], 'number', `${group}.${p}`);
+      for (const p of ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'])
+        assert.equal(typeof g[p], 'number', `${group}.${p}`);
     }
     const th = json.thresholds as Record<string, unknown>;
     assert.equal(typeof th.standard, 'number');
@@ -150,11 +167,15 @@ function blobs(seed: number): { X: Float32Array; y: Int32Array; n: number; d: nu
 
 test('tabular: outliers of two gaussian blobs are ranked above the inliers', async () => {
   const { X, y, n, d } = blobs(5);
-  const r = await evalTabular('blobs', { X, y, n, d, columns: ['a', 'b', 'c', 'd'] }, {
-    train: { widths: [16], m: 4, K: 4, epochs: 5, batchSize: 128, seed: 0, standardize: false },
-    rawScore: 's_min',
-    models: 1,
-  });
+  const r = await evalTabular(
+    'blobs',
+    { X, y, n, d, columns: ['a', 'b', 'c', 'd'] },
+    {
+      train: { widths: [16], m: 4, K: 4, epochs: 5, batchSize: 128, seed: 0, standardize: false },
+      rawScore: 's_min',
+      models: 1,
+    },
+  );
   assert.equal(r.n, n);
   assert.equal(r.anomalies, 20);
   assert.ok(r.auc_roc > 0.9, `ROC-AUC ${r.auc_roc}`);
@@ -163,12 +184,26 @@ test('tabular: outliers of two gaussian blobs are ranked above the inliers', asy
 
 test("tabular: score 'global' (one norm for all prototypes, plus the reconstruction z) ranks the blobs' outliers first", async () => {
   const { X, y, n, d } = blobs(7);
-  const r = await evalTabular('blobs', { X, y, n, d, columns: ['a', 'b', 'c', 'd'] }, {
-    train: { widths: [16], m: 4, K: 4, epochs: 5, pretrainEpochs: 2, lambda: 1, batchSize: 128, seed: 0, standardize: false },
-    rawScore: 's_min',
-    models: 2,
-    score: 'global',
-  });
+  const r = await evalTabular(
+    'blobs',
+    { X, y, n, d, columns: ['a', 'b', 'c', 'd'] },
+    {
+      train: {
+        widths: [16],
+        m: 4,
+        K: 4,
+        epochs: 5,
+        pretrainEpochs: 2,
+        lambda: 1,
+        batchSize: 128,
+        seed: 0,
+        standardize: false,
+      },
+      rawScore: 's_min',
+      models: 2,
+      score: 'global',
+    },
+  );
   assert.equal(r.scores.length, n);
   assert.ok(r.auc_roc > 0.9, `ROC-AUC ${r.auc_roc}`);
 });
@@ -180,7 +215,10 @@ test('ddcl eval tabular --json: the contract fields', async () => {
     // npz stores X column-major, as ADBench's files do.
     const cm: number[] = [];
     for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) cm.push(X[i * d + j]!);
-    const file = t.write('blobs.npz', npz({ X: npy('<f8', [n, d], cm, { fortran: true }), y: npy('<i8', [n], Array.from(y)) }));
+    const file = t.write(
+      'blobs.npz',
+      npz({ X: npy('<f8', [n, d], cm, { fortran: true }), y: npy('<i8', [n], Array.from(y)) }),
+    );
     const { code, json } = await captureJson(['eval', 'tabular', '--file', file, '--json']);
     assert.equal(code, 0);
     assert.equal(json.dataset, 'blobs');

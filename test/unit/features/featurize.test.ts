@@ -1,8 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Featurizer, FeaturizeError, FeatureSpecError, fnv1a, type FeatureSpec, type NumericStats } from '../../../src/features/index.js';
+import {
+  Featurizer,
+  FeaturizeError,
+  FeatureSpecError,
+  fnv1a,
+  type FeatureSpec,
+  type NumericStats,
+} from '../../../src/features/index.js';
 
-const stats = (center: number, scale: number): NumericStats => ({ center, scale, q25: center - scale / 2, q75: center + scale / 2, min: 0, max: 0, count: 10, missing: 0 });
+const stats = (center: number, scale: number): NumericStats => ({
+  center,
+  scale,
+  q25: center - scale / 2,
+  q75: center + scale / 2,
+  min: 0,
+  max: 0,
+  count: 10,
+  missing: 0,
+});
 
 const SPEC: FeatureSpec = {
   version: 1,
@@ -19,7 +35,8 @@ const SPEC: FeatureSpec = {
 
 const close = (a: ArrayLike<number>, b: number[]) => {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `column ${i}: ${a[i]} vs ${b[i]}`);
+  for (let i = 0; i < b.length; i++)
+    assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `column ${i}: ${a[i]} vs ${b[i]}`);
 };
 
 test('FNV-1a matches the published 32-bit test vectors', () => {
@@ -30,7 +47,23 @@ test('FNV-1a matches the published 32-bit test vectors', () => {
 
 test('column names follow the spec, one per output column', () => {
   const f = new Featurizer(SPEC);
-  assert.deepEqual(f.names, ['x', 'x#missing', 'y', 'c#h0', 'c#h1', 'c#h2', 'c#h3', 'v=red', 'v=green', 'v=#other', 'b', 't.hour_sin', 't.hour_cos', 't.dow_sin', 't.dow_cos']);
+  assert.deepEqual(f.names, [
+    'x',
+    'x#missing',
+    'y',
+    'c#h0',
+    'c#h1',
+    'c#h2',
+    'c#h3',
+    'v=red',
+    'v=green',
+    'v=#other',
+    'b',
+    't.hour_sin',
+    't.hour_cos',
+    't.dow_sin',
+    't.dow_cos',
+  ]);
   assert.equal(f.dim, 15);
 });
 
@@ -38,7 +71,11 @@ test('known inputs give known vectors', () => {
   const f = new Featurizer(SPEC);
   const out = new Float32Array(f.dim * 2);
   // 2026-01-07 is a Wednesday (dow 3); 06:00 is a quarter of the day.
-  f.featurize({ x: 14, y: 99, c: 'a', v: 'green', b: true, t: '2026-01-07T06:00:00Z', id: 'ignored' }, out, 0);
+  f.featurize(
+    { x: 14, y: 99, c: 'a', v: 'green', b: true, t: '2026-01-07T06:00:00Z', id: 'ignored' },
+    out,
+    0,
+  );
   const w = (6 * Math.PI) / 7;
   // x: (14-10)/4; y: log(100) - log(10); fnv1a('a') = 0xe40c292c, mod 4 = 0.
   close(out.subarray(0, 15), [1, 0, Math.log(10), 1, 0, 0, 0, 0, 1, 0, 1, 1, 0, Math.sin(w), Math.cos(w)]);
@@ -75,9 +112,21 @@ test('bad values are typed errors naming the field, the value and the reason', (
     [{ ...ok, t: '2026-13-01T00:00:00Z' }, 't', 'invalid_timestamp'],
   ];
   for (const [rec, path, code] of cases) {
-    assert.throws(() => f.featurize(rec, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === path && e.code === code && e.value.length <= 64 && !e.retriable, `${path} ${code}`);
+    assert.throws(
+      () => f.featurize(rec, out, 0),
+      (e: unknown) =>
+        e instanceof FeaturizeError &&
+        e.path === path &&
+        e.code === code &&
+        e.value.length <= 64 &&
+        !e.retriable,
+      `${path} ${code}`,
+    );
   }
-  assert.throws(() => f.featurize('not a record', out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === '$' && e.code === 'not_object');
+  assert.throws(
+    () => f.featurize('not a record', out, 0),
+    (e: unknown) => e instanceof FeaturizeError && e.path === '$' && e.code === 'not_object',
+  );
 });
 
 test('missing policies: impute with an indicator, a fill value, or refuse', () => {
@@ -92,11 +141,25 @@ test('missing policies: impute with an indicator, a fill value, or refuse', () =
     ],
   };
   const f = new Featurizer(spec);
-  assert.deepEqual(f.names, ['a', 'b', 'c', 'c#missing', 'd#h0', 'd#h1', 'd#missing', 'e.hour_sin', 'e.hour_cos', 'e#missing']);
+  assert.deepEqual(f.names, [
+    'a',
+    'b',
+    'c',
+    'c#missing',
+    'd#h0',
+    'd#h1',
+    'd#missing',
+    'e.hour_sin',
+    'e.hour_cos',
+    'e#missing',
+  ]);
   const out = new Float32Array(f.dim);
   f.featurize({ b: 3 }, out, 0);
   close(out, [(2 - 10) / 4, 3, 0, 1, 0, 0, 1, 0, 0, 1]);
-  assert.throws(() => f.featurize({ a: 1 }, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === 'b' && e.code === 'missing');
+  assert.throws(
+    () => f.featurize({ a: 1 }, out, 0),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'b' && e.code === 'missing',
+  );
 });
 
 test('infinities clip by default, or count as missing, or are refused; huge values clip', () => {
@@ -113,7 +176,10 @@ test('infinities clip by default, or count as missing, or are refused; huge valu
   const out = new Float32Array(f.dim);
   f.featurize({ a: -Infinity, b: Infinity, c: 1, d: 1e308 }, out, 0);
   close(out, [-1000, 0, 1, 1, 5]);
-  assert.throws(() => f.featurize({ a: 0, b: 0, c: Infinity, d: 0 }, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === 'c' && e.code === 'not_finite');
+  assert.throws(
+    () => f.featurize({ a: 0, b: 0, c: Infinity, d: 0 }, out, 0),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'c' && e.code === 'not_finite',
+  );
   f.featurize({ a: Number.MAX_VALUE, b: 0, c: -Number.MAX_VALUE, d: 0 }, out, 0);
   assert.ok(out.every(Number.isFinite));
 });
@@ -131,11 +197,17 @@ test('nested paths, bigint longs and numeric strings (when asked) are read', () 
   const out = new Float32Array(f.dim);
   f.featurize({ geo: { lat: 52.5 }, n: 7n, s: '-3.5', ts: 86400 * 3 }, out, 0); // day 3 = Sunday
   close(out, [52.5, 7, -3.5, 0, 1]);
-  assert.throws(() => f.featurize({ geo: null, n: 1, s: '1', ts: 0 }, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === 'geo.lat' && e.code === 'missing');
+  assert.throws(
+    () => f.featurize({ geo: null, n: 1, s: '1', ts: 0 }, out, 0),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'geo.lat' && e.code === 'missing',
+  );
 });
 
 test('timestamps: ISO strings without a zone are UTC; offsets and utcOffsetMinutes shift the hour', () => {
-  const spec = (utcOffsetMinutes?: number): FeatureSpec => ({ version: 1, fields: [{ kind: 'timestamp', path: 't', parts: ['hour'], utcOffsetMinutes }] });
+  const spec = (utcOffsetMinutes?: number): FeatureSpec => ({
+    version: 1,
+    fields: [{ kind: 'timestamp', path: 't', parts: ['hour'], utcOffsetMinutes }],
+  });
   const f = new Featurizer(spec());
   const out = new Float32Array(2);
   const hour = (t: unknown, g = f) => {
@@ -149,11 +221,30 @@ test('timestamps: ISO strings without a zone are UTC; offsets and utcOffsetMinut
 });
 
 test('an unfitted or malformed spec is a FeatureSpecError', () => {
-  assert.throws(() => new Featurizer({ version: 1, fields: [{ kind: 'numeric', path: 'x' }] }), FeatureSpecError);
-  assert.throws(() => new Featurizer({ version: 1, fields: [{ kind: 'categorical', encoding: 'vocab', path: 'x' }] }), FeatureSpecError);
+  assert.throws(
+    () => new Featurizer({ version: 1, fields: [{ kind: 'numeric', path: 'x' }] }),
+    FeatureSpecError,
+  );
+  assert.throws(
+    () => new Featurizer({ version: 1, fields: [{ kind: 'categorical', encoding: 'vocab', path: 'x' }] }),
+    FeatureSpecError,
+  );
   assert.throws(() => Featurizer.fromJSON({ version: 2, fields: [] }), FeatureSpecError);
-  assert.throws(() => Featurizer.fromJSON({ version: 1, fields: [{ kind: 'shingle', path: 'x', window: 1 }] }), /window/);
-  assert.throws(() => Featurizer.fromJSON({ version: 1, fields: [{ kind: 'boolean', path: 'x' }, { kind: 'boolean', path: 'x' }] }), /duplicate/);
+  assert.throws(
+    () => Featurizer.fromJSON({ version: 1, fields: [{ kind: 'shingle', path: 'x', window: 1 }] }),
+    /window/,
+  );
+  assert.throws(
+    () =>
+      Featurizer.fromJSON({
+        version: 1,
+        fields: [
+          { kind: 'boolean', path: 'x' },
+          { kind: 'boolean', path: 'x' },
+        ],
+      }),
+    /duplicate/,
+  );
 });
 
 test('deep paths and odd field names are read literally (generated accessors cannot be injected)', () => {
@@ -168,11 +259,19 @@ test('deep paths and odd field names are read literally (generated accessors can
   const out = new Float32Array(2);
   f.featurize({ p: { q: { r: 4 } }, [odd]: 5 }, out, 0);
   assert.deepEqual(Array.from(out), [4, 5]);
-  assert.throws(() => f.featurize({ p: { q: 7 }, [odd]: 5 }, out, 0), (e: unknown) => e instanceof FeaturizeError && e.path === 'p.q.r' && e.code === 'missing');
+  assert.throws(
+    () => f.featurize({ p: { q: 7 }, [odd]: 5 }, out, 0),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'p.q.r' && e.code === 'missing',
+  );
 });
 
 test('a large key map keeps every recently used key (approximate LRU bound)', () => {
-  const spec: FeatureSpec = { version: 1, key: 'k', maxKeys: 100, fields: [{ kind: 'shingle', path: 'v', window: 2, diffs: false, stats: stats(0, 1) }] };
+  const spec: FeatureSpec = {
+    version: 1,
+    key: 'k',
+    maxKeys: 100,
+    fields: [{ kind: 'shingle', path: 'v', window: 2, diffs: false, stats: stats(0, 1) }],
+  };
   const f = new Featurizer(spec);
   const out = new Float32Array(f.dim);
   // Key 'hot' is used every 10 new keys; 1000 other keys stream past a map of 100.

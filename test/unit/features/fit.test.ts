@@ -3,18 +3,38 @@ import assert from 'node:assert/strict';
 import { AvroCodec, JsonCodec, loadSchema } from '../../../src/codec/index.js';
 import { examplePayment, exampleHostMetric, rng } from '../../../src/codec/examples.js';
 import {
-  Featurizer, FeatureSpecError, deriveSpecFromAvro, fitFeatureSpec, numericSpecForColumns, parseFeatures, robustStats, serializeFeatures, type FeatureSpec,
+  Featurizer,
+  FeatureSpecError,
+  deriveSpecFromAvro,
+  fitFeatureSpec,
+  numericSpecForColumns,
+  parseFeatures,
+  robustStats,
+  serializeFeatures,
+  type FeatureSpec,
 } from '../../../src/features/index.js';
 
 test('robust statistics: median and IQR, with fallbacks for constant data', () => {
   const s = robustStats(Float64Array.from([1, 2, 3, 4, 100]), 2);
-  assert.deepEqual([s.center, s.q25, s.q75, s.scale, s.min, s.max, s.count, s.missing], [3, 2, 4, 2, 1, 100, 5, 2]);
+  assert.deepEqual(
+    [s.center, s.q25, s.q75, s.scale, s.min, s.max, s.count, s.missing],
+    [3, 2, 4, 2, 1, 100, 5, 2],
+  );
   // IQR 0 (most values equal): the standard deviation instead.
   const t = robustStats(Float64Array.from([5, 5, 5, 5, 5, 5, 5, 9]), 0);
   assert.equal(t.center, 5);
   assert.ok(Math.abs(t.scale - Math.sqrt(7 / 4)) < 1e-12);
   assert.equal(robustStats(Float64Array.from([2, 2]), 0).scale, 1);
-  assert.deepEqual(robustStats(new Float64Array(0), 3), { center: 0, scale: 1, q25: 0, q75: 0, min: 0, max: 0, count: 0, missing: 3 });
+  assert.deepEqual(robustStats(new Float64Array(0), 3), {
+    center: 0,
+    scale: 1,
+    q25: 0,
+    q75: 0,
+    min: 0,
+    max: 0,
+    count: 0,
+    missing: 3,
+  });
 });
 
 test('fitting: statistics after log1p, vocab by frequency then name, bad records left out and counted', () => {
@@ -27,8 +47,13 @@ test('fitting: statistics after log1p, vocab by frequency then name, bad records
     ],
   };
   const recs = [
-    { a: 0, c: 'x', e: 'Y' }, { a: Math.E - 1, c: 'y', e: 'Y' }, { a: Math.E ** 2 - 1, c: 'y', e: 'Y' }, { a: 'oops', c: 'w', e: 'Y' },
-    { a: Math.E ** 3 - 1, c: 'x', e: 'Y' }, { a: Math.E ** 4 - 1, c: 'z', e: 'Y' }, { a: null, c: 'z', e: 'Y' },
+    { a: 0, c: 'x', e: 'Y' },
+    { a: Math.E - 1, c: 'y', e: 'Y' },
+    { a: Math.E ** 2 - 1, c: 'y', e: 'Y' },
+    { a: 'oops', c: 'w', e: 'Y' },
+    { a: Math.E ** 3 - 1, c: 'x', e: 'Y' },
+    { a: Math.E ** 4 - 1, c: 'z', e: 'Y' },
+    { a: null, c: 'z', e: 'Y' },
   ];
   const fitted = fitFeatureSpec(spec, recs);
   const a = fitted.fields[0]!;
@@ -47,34 +72,94 @@ test('fitting: statistics after log1p, vocab by frequency then name, bad records
 });
 
 test('deriving from the payment schema honours schema hints and overrides', () => {
-  const spec = deriveSpecFromAvro(loadSchema('payment'), { key: 'card_id', overrides: { amount: { kind: 'shingle', window: 4 }, mcc: { kind: 'ignore' } } });
+  const spec = deriveSpecFromAvro(loadSchema('payment'), {
+    key: 'card_id',
+    overrides: { amount: { kind: 'shingle', window: 4 }, mcc: { kind: 'ignore' } },
+  });
   const by = new Map(spec.fields.map((f) => [f.path, f]));
   assert.equal(spec.key, 'card_id');
   assert.deepEqual(by.get('event_id'), { kind: 'ignore', path: 'event_id' });
-  assert.deepEqual(by.get('event_time'), { kind: 'timestamp', path: 'event_time', missing: 'error', unit: 'ms' });
-  assert.deepEqual(by.get('amount'), { kind: 'shingle', path: 'amount', missing: 'error', window: 4, log1p: true });
-  assert.deepEqual(by.get('channel'), { kind: 'categorical', path: 'channel', missing: 'error', encoding: 'vocab', vocab: ['POS', 'ECOM', 'ATM', 'MOTO'], fixedVocab: true });
-  assert.deepEqual(by.get('ip_risk_score'), { kind: 'numeric', path: 'ip_risk_score', missing: 'impute', indicator: true });
-  assert.deepEqual(by.get('merchant_id'), { kind: 'categorical', path: 'merchant_id', missing: 'error', encoding: 'hash', buckets: 64 });
+  assert.deepEqual(by.get('event_time'), {
+    kind: 'timestamp',
+    path: 'event_time',
+    missing: 'error',
+    unit: 'ms',
+  });
+  assert.deepEqual(by.get('amount'), {
+    kind: 'shingle',
+    path: 'amount',
+    missing: 'error',
+    window: 4,
+    log1p: true,
+  });
+  assert.deepEqual(by.get('channel'), {
+    kind: 'categorical',
+    path: 'channel',
+    missing: 'error',
+    encoding: 'vocab',
+    vocab: ['POS', 'ECOM', 'ATM', 'MOTO'],
+    fixedVocab: true,
+  });
+  assert.deepEqual(by.get('ip_risk_score'), {
+    kind: 'numeric',
+    path: 'ip_risk_score',
+    missing: 'impute',
+    indicator: true,
+  });
+  assert.deepEqual(by.get('merchant_id'), {
+    kind: 'categorical',
+    path: 'merchant_id',
+    missing: 'error',
+    encoding: 'hash',
+    buckets: 64,
+  });
   assert.deepEqual(by.get('mcc'), { kind: 'ignore', path: 'mcc' });
   assert.equal(spec.fields.length, 20);
-  assert.throws(() => deriveSpecFromAvro(loadSchema('payment'), { overrides: { nope: { kind: 'ignore' } } }), FeatureSpecError);
+  assert.throws(
+    () => deriveSpecFromAvro(loadSchema('payment'), { overrides: { nope: { kind: 'ignore' } } }),
+    FeatureSpecError,
+  );
 });
 
 test('derived specs for nested records use dotted paths', () => {
   const spec = deriveSpecFromAvro({
-    type: 'record', name: 'E', fields: [
-      { name: 'geo', type: { type: 'record', name: 'Geo', fields: [{ name: 'lat', type: 'double' }, { name: 'cc', type: ['null', 'string'], default: null }] } },
+    type: 'record',
+    name: 'E',
+    fields: [
+      {
+        name: 'geo',
+        type: {
+          type: 'record',
+          name: 'Geo',
+          fields: [
+            { name: 'lat', type: 'double' },
+            { name: 'cc', type: ['null', 'string'], default: null },
+          ],
+        },
+      },
       { name: 'tags', type: { type: 'array', items: 'string' } },
       { name: 'kind', type: { type: 'enum', name: 'K', symbols: ['A', 'B'] } },
       { name: 'kind2', type: 'K' },
     ],
   });
-  assert.deepEqual(spec.fields.map((f) => [f.path, f.kind]), [['geo.lat', 'numeric'], ['geo.cc', 'categorical'], ['tags', 'ignore'], ['kind', 'categorical'], ['kind2', 'categorical']]);
+  assert.deepEqual(
+    spec.fields.map((f) => [f.path, f.kind]),
+    [
+      ['geo.lat', 'numeric'],
+      ['geo.cc', 'categorical'],
+      ['tags', 'ignore'],
+      ['kind', 'categorical'],
+      ['kind2', 'categorical'],
+    ],
+  );
 });
 
 test('matrix rows: an all-numeric spec named by column reads arrays and typed arrays', () => {
-  const spec = fitFeatureSpec(numericSpecForColumns(['x0', 'x1']), [[1, 10], [2, 20], [3, 30]]);
+  const spec = fitFeatureSpec(numericSpecForColumns(['x0', 'x1']), [
+    [1, 10],
+    [2, 20],
+    [3, 30],
+  ]);
   const f = new Featurizer(spec);
   assert.deepEqual(f.names, ['x0', 'x1']);
   const out = new Float32Array(2);
@@ -86,7 +171,10 @@ test('training and serving give identical vectors for the same records (Avro, JS
   const schema = loadSchema('payment');
   const r = rng(11);
   const records = Array.from({ length: 3000 }, (_, i) => examplePayment(r, i));
-  const spec = deriveSpecFromAvro(schema, { key: 'card_id', overrides: { amount: { kind: 'shingle', window: 5 } } });
+  const spec = deriveSpecFromAvro(schema, {
+    key: 'card_id',
+    overrides: { amount: { kind: 'shingle', window: 5 } },
+  });
   const fitted = fitFeatureSpec(spec, records.slice(0, 1000));
   const training = new Featurizer(fitted);
   const { X, rows, errors } = training.featurizeMany(records);
@@ -111,7 +199,10 @@ test('training and serving give identical vectors for the same records (Avro, JS
 });
 
 test('features.json refuses tampered or foreign files', () => {
-  const spec = fitFeatureSpec(deriveSpecFromAvro(loadSchema('host_metric'), { key: 'host' }), Array.from({ length: 100 }, (_, i) => exampleHostMetric(rng(2), i)));
+  const spec = fitFeatureSpec(
+    deriveSpecFromAvro(loadSchema('host_metric'), { key: 'host' }),
+    Array.from({ length: 100 }, (_, i) => exampleHostMetric(rng(2), i)),
+  );
   const text = serializeFeatures(new Featurizer(spec));
   const file = JSON.parse(text) as { spec: { fields: { stats?: { center: number } }[] } };
   file.spec.fields.find((f) => f.stats)!.stats!.center += 1;

@@ -5,7 +5,14 @@ import { Featurizer, FeaturizeError, type FeatureSpec } from '../../../src/featu
 const SPEC: FeatureSpec = {
   version: 1,
   key: 'k',
-  fields: [{ kind: 'shingle', path: 'v', window: 3, stats: { center: 0, scale: 1, q25: 0, q75: 0, min: 0, max: 0, count: 1, missing: 0 } }],
+  fields: [
+    {
+      kind: 'shingle',
+      path: 'v',
+      window: 3,
+      stats: { center: 0, scale: 1, q25: 0, q75: 0, min: 0, max: 0, count: 1, missing: 0 },
+    },
+  ],
 };
 
 const row = (f: Featurizer, rec: object): number[] => {
@@ -26,14 +33,25 @@ test('shingle columns: lags, differences and how much of the window was seen', (
 
 test('shingles per key do not mix keys', () => {
   const f = new Featurizer(SPEC);
-  const seq: [string, number][] = [['A', 1], ['B', 10], ['A', 2], ['B', 20], ['C', 100], ['A', 4], ['B', 40]];
+  const seq: [string, number][] = [
+    ['A', 1],
+    ['B', 10],
+    ['A', 2],
+    ['B', 20],
+    ['C', 100],
+    ['A', 4],
+    ['B', 40],
+  ];
   const rows = seq.map(([k, v]) => row(f, { k, v }));
   assert.deepEqual(rows[5], [4, 2, 1, 2, 1, 1]);
   assert.deepEqual(rows[6], [40, 20, 10, 20, 10, 1]);
   assert.deepEqual(rows[4], [100, 100, 100, 0, 0, 0.333333]);
   // The same per-key sequences alone give the same rows as interleaved.
   const g = new Featurizer(SPEC);
-  assert.deepEqual([row(g, { k: 'B', v: 10 }), row(g, { k: 'B', v: 20 }), row(g, { k: 'B', v: 40 })], [rows[1], rows[3], rows[6]]);
+  assert.deepEqual(
+    [row(g, { k: 'B', v: 10 }), row(g, { k: 'B', v: 20 }), row(g, { k: 'B', v: 40 })],
+    [rows[1], rows[3], rows[6]],
+  );
   assert.equal(f.keyCount, 3);
 });
 
@@ -41,8 +59,14 @@ test('numeric keys and string keys with the same text share a history', () => {
   const f = new Featurizer(SPEC);
   row(f, { k: 7, v: 1 });
   assert.deepEqual(row(f, { k: '7', v: 3 }), [3, 1, 1, 2, 0, 0.666667]);
-  assert.throws(() => row(f, { v: 1 }), (e: unknown) => e instanceof FeaturizeError && e.path === 'k' && e.code === 'missing');
-  assert.throws(() => row(f, { k: { id: 1 }, v: 1 }), (e: unknown) => e instanceof FeaturizeError && e.path === 'k' && e.code === 'type');
+  assert.throws(
+    () => row(f, { v: 1 }),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'k' && e.code === 'missing',
+  );
+  assert.throws(
+    () => row(f, { k: { id: 1 }, v: 1 }),
+    (e: unknown) => e instanceof FeaturizeError && e.path === 'k' && e.code === 'type',
+  );
 });
 
 test('the key map is bounded: the least recently seen key is evicted', () => {
@@ -70,7 +94,12 @@ test('a refused record leaves the history untouched', () => {
 });
 
 test('without a key all records share one history (a single series, as in NAB)', () => {
-  const f = new Featurizer({ version: 1, fields: [{ ...SPEC.fields[0]!, kind: 'shingle', window: 2, diffs: false } as FeatureSpec['fields'][number]] });
+  const f = new Featurizer({
+    version: 1,
+    fields: [
+      { ...SPEC.fields[0]!, kind: 'shingle', window: 2, diffs: false } as FeatureSpec['fields'][number],
+    ],
+  });
   assert.deepEqual(f.names, ['v.lag0', 'v.lag1', 'v.seen']);
   row(f, { v: 1 });
   assert.deepEqual(row(f, { v: 5 }), [5, 1, 1]);

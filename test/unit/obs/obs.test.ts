@@ -10,7 +10,10 @@ test('secrets never appear in logs', async () => {
   const chunks: string[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c.toString()));
   const log = createLogger({ stream });
-  log.info('connecting', { kafka: { brokers: ['a:1'], sasl: { username: 'u', password: 'hunter2' } }, token: 'abc' });
+  log.info('connecting', {
+    kafka: { brokers: ['a:1'], sasl: { username: 'u', password: 'hunter2' } },
+    token: 'abc',
+  });
   await new Promise((r) => setTimeout(r, 20));
   const line = chunks.join('');
   assert.ok(line.includes('connecting'));
@@ -26,7 +29,10 @@ test('HTTP endpoints answer health, readiness and metrics', async () => {
   const metrics = new DdclMetrics({ collectDefault: false });
   metrics.eventsIn.inc({ topic: 't' }, 3);
   let ready = false;
-  const http = new HttpEndpoints({ readiness: () => ({ ready, checks: { model: ready } }), metrics: () => metrics.text() });
+  const http = new HttpEndpoints({
+    readiness: () => ({ ready, checks: { model: ready } }),
+    metrics: () => metrics.text(),
+  });
   const { port } = await http.start();
   try {
     const base = `http://127.0.0.1:${port}`;

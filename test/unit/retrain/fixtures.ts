@@ -10,7 +10,16 @@ import type { TrainConfig } from '../../../src/train/config.js';
 import type { CodecConfig } from '../../../src/train/retrain/job.js';
 import type { WindowSample } from '../../../src/train/retrain/window.js';
 
-export const TINY: Partial<TrainConfig> = { epochs: 3, widths: [16], m: 4, K: 4, batchSize: 256, seed: 1, pretrainEpochs: 1, lambda: 1 };
+export const TINY: Partial<TrainConfig> = {
+  epochs: 3,
+  widths: [16],
+  m: 4,
+  K: 4,
+  batchSize: 256,
+  seed: 1,
+  pretrainEpochs: 1,
+  lambda: 1,
+};
 
 export const paymentSchema = (): object => loadSchemaJson('payment');
 export const codecConfig = (): CodecConfig => ({ format: 'avro', readerSchema: paymentSchema() });

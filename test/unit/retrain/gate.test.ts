@@ -3,7 +3,13 @@ import type { JsonValue } from '../../../src/registry/artifact.js';
 import { before, describe, it } from 'node:test';
 import { exportScoringModel } from '../../../src/serve/onnx/export.js';
 import { buildModel, type BuiltModel } from '../../../src/train/buildModel.js';
-import { checkTraining, DEFAULT_GATE, decisionJson, ksDistance, validateChallenger } from '../../../src/train/retrain/gate.js';
+import {
+  checkTraining,
+  DEFAULT_GATE,
+  decisionJson,
+  ksDistance,
+  validateChallenger,
+} from '../../../src/train/retrain/gate.js';
 import { events, spec, TINY } from './fixtures.js';
 
 describe('validation gate', () => {
@@ -12,8 +18,16 @@ describe('validation gate', () => {
   const slice = events(600, { seed: 21 }).map((e) => e.event);
 
   before(async () => {
-    serving = await buildModel(spec(), events(2000, { seed: 7 }).map((e) => e.event), { train: TINY });
-    good = await buildModel(spec(), events(2000, { seed: 8 }).map((e) => e.event), { train: { ...TINY, seed: 2 } });
+    serving = await buildModel(
+      spec(),
+      events(2000, { seed: 7 }).map((e) => e.event),
+      { train: TINY },
+    );
+    good = await buildModel(
+      spec(),
+      events(2000, { seed: 8 }).map((e) => e.event),
+      { train: { ...TINY, seed: 2 } },
+    );
   });
 
   it('accepts a healthy challenger trained on the same traffic', async () => {
@@ -33,21 +47,36 @@ describe('validation gate', () => {
     hist[1]!.L_q = null;
     const d = await validateChallenger({ ...good.parts, trainingMetrics: hist }, 4, serving.parts, slice);
     assert.equal(d.accepted, false);
-    assert.deepEqual(d.reasons.map((r) => r.code), ['non-finite-loss']);
+    assert.deepEqual(
+      d.reasons.map((r) => r.code),
+      ['non-finite-loss'],
+    );
     assert.match(d.reasons[0]!.message, /L_q@1/);
   });
 
   it('rejects a model whose ONNX graph scores NaN', async () => {
     const model = structuredClone(good.result.model);
     model.backbone.layers[0]!.W[0] = Number.NaN;
-    const d = await validateChallenger({ ...good.parts, onnx: exportScoringModel(model) }, 4, serving.parts, slice);
+    const d = await validateChallenger(
+      { ...good.parts, onnx: exportScoringModel(model) },
+      4,
+      serving.parts,
+      slice,
+    );
     assert.equal(d.accepted, false);
-    assert.ok(d.reasons.some((r) => r.code === 'non-finite-score'), JSON.stringify(d.reasons));
+    assert.ok(
+      d.reasons.some((r) => r.code === 'non-finite-score'),
+      JSON.stringify(d.reasons),
+    );
   });
 
   it('rejects a collapsed model (a window of one repeated event)', async () => {
     const one = events(1)[0]!.event;
-    const same = Array.from({ length: 600 }, (_, i) => ({ ...one, event_id: `e${i}`, event_time: one.event_time + i }));
+    const same = Array.from({ length: 600 }, (_, i) => ({
+      ...one,
+      event_id: `e${i}`,
+      event_time: one.event_time + i,
+    }));
     const collapsed = await buildModel(spec(), same, { train: { ...TINY, pretrainEpochs: 0, lambda: 0 } });
     const { reasons, metrics } = checkTraining(collapsed.parts.trainingMetrics, 4, DEFAULT_GATE);
     const codes = reasons.map((r) => r.code);
@@ -61,15 +90,26 @@ describe('validation gate', () => {
     const hist = structuredClone(good.parts.trainingMetrics) as { [k: string]: JsonValue }[];
     hist[hist.length - 1]!.usedPrototypes = 1;
     const { reasons, metrics } = checkTraining(hist, 4, DEFAULT_GATE);
-    assert.deepEqual(reasons.map((r) => r.code), ['dead-prototypes']);
+    assert.deepEqual(
+      reasons.map((r) => r.code),
+      ['dead-prototypes'],
+    );
     assert.equal(metrics.deadFraction, 0.75);
   });
 
   it('rejects a challenger that does worse than serving on the held-back slice', async () => {
     // Trained on traffic whose amounts are a hundred times larger: today's payments look anomalous to it.
-    const shifted = events(2000, { seed: 8 }).map((e) => ({ ...e.event, amount: e.event.amount * 100, amount_avg_30d: e.event.amount_avg_30d === null ? null : e.event.amount_avg_30d * 100 }));
+    const shifted = events(2000, { seed: 8 }).map((e) => ({
+      ...e.event,
+      amount: e.event.amount * 100,
+      amount_avg_30d: e.event.amount_avg_30d === null ? null : e.event.amount_avg_30d * 100,
+    }));
     const worse = await buildModel(spec(), shifted, { train: { ...TINY, seed: 2 } });
-    assert.deepEqual(checkTraining(worse.parts.trainingMetrics, 4, DEFAULT_GATE).reasons, [], 'it trained healthily');
+    assert.deepEqual(
+      checkTraining(worse.parts.trainingMetrics, 4, DEFAULT_GATE).reasons,
+      [],
+      'it trained healthily',
+    );
     const d = await validateChallenger(worse.parts, 4, serving.parts, slice);
     assert.equal(d.accepted, false);
     const codes = d.reasons.map((r) => r.code);

@@ -9,12 +9,32 @@ import { ServingModel } from '../../../src/serve/servingModel.js';
 import type { ConsumedRecord } from '../../../src/stream/types.js';
 import { gradeRecords } from '../../../src/train/retrain/gate.js';
 import { runTrainJob, type TrainJob } from '../../../src/train/retrain/job.js';
-import { loadCurrent, Retrainer, validationOf, type RetrainerOptions } from '../../../src/train/retrain/retrainer.js';
+import {
+  loadCurrent,
+  Retrainer,
+  validationOf,
+  type RetrainerOptions,
+} from '../../../src/train/retrain/retrainer.js';
 import { InlierWindow } from '../../../src/train/retrain/window.js';
 import { avro, codecConfig, events, samplesOf, spec, tempDir, TINY } from './fixtures.js';
 
-function retrainer(reg: ModelRegistry, window: InlierWindow, extra: Partial<RetrainerOptions> = {}): Retrainer {
-  return new Retrainer({ name: 'pay', registry: reg, window, codec: codecConfig(), spec: spec(), train: TINY, minEvents: 500, serving: () => undefined, trainer: runTrainJob, ...extra });
+function retrainer(
+  reg: ModelRegistry,
+  window: InlierWindow,
+  extra: Partial<RetrainerOptions> = {},
+): Retrainer {
+  return new Retrainer({
+    name: 'pay',
+    registry: reg,
+    window,
+    codec: codecConfig(),
+    spec: spec(),
+    train: TINY,
+    minEvents: 500,
+    serving: () => undefined,
+    trainer: runTrainJob,
+    ...extra,
+  });
 }
 
 describe('Retrainer', () => {
@@ -29,7 +49,10 @@ describe('Retrainer', () => {
     assert.equal(out.result, 'accepted', out.reason);
     assert.equal(out.version, 'v0001');
     assert.equal(out.mode, 'fresh');
-    assert.deepEqual({ events: out.window.events, train: out.window.train, holdout: out.window.holdout }, { events: 2000, train: 1600, holdout: 400 });
+    assert.deepEqual(
+      { events: out.window.events, train: out.window.train, holdout: out.window.holdout },
+      { events: 2000, train: 1600, holdout: 400 },
+    );
     assert.equal(await reg.current('pay'), 'v0001');
     assert.equal(swapped.length, 1);
     assert.equal(swapped[0]!.manifest.version, 'v0001');
@@ -54,11 +77,16 @@ describe('Retrainer', () => {
     window.add(samplesOf(events(2000, { seed: 2 })));
     let serving: ModelArtifact | undefined;
     const swaps: string[] = [];
-    const first = await retrainer(reg, window, { onModel: (a) => void swaps.push(a.manifest.version) }).retrain();
+    const first = await retrainer(reg, window, {
+      onModel: (a) => void swaps.push(a.manifest.version),
+    }).retrain();
     assert.equal(first.result, 'accepted', first.reason);
     serving = await reg.load('pay');
 
-    const tuned = await retrainer(reg, window, { serving: () => serving, onModel: (a) => void swaps.push(a.manifest.version) }).retrain();
+    const tuned = await retrainer(reg, window, {
+      serving: () => serving,
+      onModel: (a) => void swaps.push(a.manifest.version),
+    }).retrain();
     assert.equal(tuned.result, 'accepted', tuned.reason);
     assert.equal(tuned.mode, 'fine-tune');
     assert.equal(tuned.parentVersion, 'v0001');
@@ -74,14 +102,26 @@ describe('Retrainer', () => {
       hist[hist.length - 1]!.V = null;
       return r;
     };
-    const rejected = await retrainer(reg, window, { serving: () => serving, trainer: nanTrainer, onModel: (a) => void swaps.push(a.manifest.version) }).retrain();
+    const rejected = await retrainer(reg, window, {
+      serving: () => serving,
+      trainer: nanTrainer,
+      onModel: (a) => void swaps.push(a.manifest.version),
+    }).retrain();
     assert.equal(rejected.result, 'rejected');
     assert.equal(rejected.version, 'v0003');
-    assert.deepEqual(rejected.decision?.reasons.map((x) => x.code), ['non-finite-loss']);
+    assert.deepEqual(
+      rejected.decision?.reasons.map((x) => x.code),
+      ['non-finite-loss'],
+    );
     assert.equal(validationOf(await reg.load('pay', 'v0003')).accepted, false);
     assert.equal(await reg.current('pay'), 'v0002');
 
-    const failed = await retrainer(reg, window, { serving: () => serving, trainer: async () => { throw new Error('worker ran out of memory'); } }).retrain();
+    const failed = await retrainer(reg, window, {
+      serving: () => serving,
+      trainer: async () => {
+        throw new Error('worker ran out of memory');
+      },
+    }).retrain();
     assert.equal(failed.result, 'failed');
     assert.match(failed.reason ?? '', /out of memory/);
     assert.equal(await reg.current('pay'), 'v0002');
@@ -129,14 +169,27 @@ describe('Retrainer', () => {
     });
     processor.setModel(A);
     for (let s = 0; s < gen.length; s += 500) {
-      const records: ConsumedRecord[] = gen.slice(s, s + 500).map((g, i) => ({ topic: 'p', partition: 0, offset: String(s + i), key: null, value: avro().encode(g.event as never), headers: {}, timestamp: g.event.event_time }));
+      const records: ConsumedRecord[] = gen
+        .slice(s, s + 500)
+        .map((g, i) => ({
+          topic: 'p',
+          partition: 0,
+          offset: String(s + i),
+          key: null,
+          value: avro().encode(g.event as never),
+          headers: {},
+          timestamp: g.event.event_time,
+        }));
       await processor.process({ topic: 'p', partition: 0, records, highWatermark: '-1' });
     }
     const inWindow = window.snapshot().map((x) => avro().decode(x.value) as { event_id: string });
     const poisoned = inWindow.filter((r) => anomalous.has(r.event_id)).length;
     const streamRate = anomalous.size / gen.length;
     const windowRate = poisoned / inWindow.length;
-    assert.ok(windowRate < streamRate / 2, `gating kept ${poisoned} anomalies (${(100 * windowRate).toFixed(1)}% of the window, stream ${(100 * streamRate).toFixed(1)}%)`);
+    assert.ok(
+      windowRate < streamRate / 2,
+      `gating kept ${poisoned} anomalies (${(100 * windowRate).toFixed(1)}% of the window, stream ${(100 * streamRate).toFixed(1)}%)`,
+    );
 
     const serving = A.artifact;
     const out = await retrainer(reg, window, { minEvents: 1000, serving: () => serving }).retrain();
@@ -145,18 +198,32 @@ describe('Retrainer', () => {
 
     // Fresh anomalies of the same kinds: the retrained model still grades them high.
     const probe = events(4000, { seed: 33, anomalyRate: 0.05, startTime: Date.UTC(2025, 6, 1) });
-    const recall = async (m: ModelArtifact): Promise<{ recall: number; medianAnomaly: number; medianNormal: number }> => {
-      const { grades } = await gradeRecords(m, probe.map((g) => g.event));
+    const recall = async (
+      m: ModelArtifact,
+    ): Promise<{ recall: number; medianAnomaly: number; medianNormal: number }> => {
+      const { grades } = await gradeRecords(
+        m,
+        probe.map((g) => g.event),
+      );
       const an: number[] = [];
       const no: number[] = [];
       probe.forEach((g, i) => (g.anomaly ? an : no).push(grades[i]!));
       const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-      return { recall: an.filter((x) => x >= 0.99).length / an.length, medianAnomaly: med(an), medianNormal: med(no) };
+      return {
+        recall: an.filter((x) => x >= 0.99).length / an.length,
+        medianAnomaly: med(an),
+        medianNormal: med(no),
+      };
     };
     const ra = await recall(A.artifact);
     const rb = await recall(B);
-    t.diagnostic(`window ${inWindow.length} events, ${poisoned} anomalous (${(100 * windowRate).toFixed(2)}%, stream ${(100 * streamRate).toFixed(2)}%); recall@0.99 A ${ra.recall.toFixed(3)} B ${rb.recall.toFixed(3)}; median grade anomalies/normal B ${rb.medianAnomaly.toFixed(3)}/${rb.medianNormal.toFixed(3)}`);
+    t.diagnostic(
+      `window ${inWindow.length} events, ${poisoned} anomalous (${(100 * windowRate).toFixed(2)}%, stream ${(100 * streamRate).toFixed(2)}%); recall@0.99 A ${ra.recall.toFixed(3)} B ${rb.recall.toFixed(3)}; median grade anomalies/normal B ${rb.medianAnomaly.toFixed(3)}/${rb.medianNormal.toFixed(3)}`,
+    );
     assert.ok(rb.recall >= 0.75 * ra.recall, `recall A ${ra.recall.toFixed(3)} B ${rb.recall.toFixed(3)}`);
-    assert.ok(rb.medianAnomaly > rb.medianNormal + 0.2, `B grades anomalies ${rb.medianAnomaly.toFixed(3)} vs normal ${rb.medianNormal.toFixed(3)}`);
+    assert.ok(
+      rb.medianAnomaly > rb.medianNormal + 0.2,
+      `B grades anomalies ${rb.medianAnomaly.toFixed(3)} vs normal ${rb.medianNormal.toFixed(3)}`,
+    );
   });
 });

@@ -35,14 +35,23 @@ describe('RetrainScheduler', () => {
     assert.equal(await s.trigger(), true);
     assert.equal(maxRunning, 1);
     assert.deepEqual({ runs: s.stats.runs, skipped: s.stats.skipped }, { runs: 2, skipped: 2 });
-    assert.deepEqual(skipped.map((t) => t.reason), ['manual', 'cron']);
+    assert.deepEqual(
+      skipped.map((t) => t.reason),
+      ['manual', 'cron'],
+    );
     await s.stop();
   });
 
   it('triggers every N observed events, counting from the start of the last run', async () => {
     const reasons: string[] = [];
     let release = deferred();
-    const s = new RetrainScheduler({ everyEvents: 100, run: async (t) => { reasons.push(t.reason); await release.promise; } });
+    const s = new RetrainScheduler({
+      everyEvents: 100,
+      run: async (t) => {
+        reasons.push(t.reason);
+        await release.promise;
+      },
+    });
     s.start();
     s.observe(60);
     assert.equal(reasons.length, 0);
@@ -67,7 +76,12 @@ describe('RetrainScheduler', () => {
   it('a failing run is counted and reported, and the next one still runs', async () => {
     const errors: unknown[] = [];
     let n = 0;
-    const s = new RetrainScheduler({ run: async () => { if (n++ === 0) throw new Error('boom'); }, onError: (e) => errors.push(e) });
+    const s = new RetrainScheduler({
+      run: async () => {
+        if (n++ === 0) throw new Error('boom');
+      },
+      onError: (e) => errors.push(e),
+    });
     s.start();
     assert.equal(await s.trigger(), true);
     assert.equal(await s.trigger(), true);
@@ -78,7 +92,13 @@ describe('RetrainScheduler', () => {
 
   it('fires on a cron schedule (6 fields: every second) and stops', async () => {
     const at: number[] = [];
-    const s = new RetrainScheduler({ cron: '* * * * * *', run: async (t) => { assert.equal(t.reason, 'cron'); at.push(Date.now()); } });
+    const s = new RetrainScheduler({
+      cron: '* * * * * *',
+      run: async (t) => {
+        assert.equal(t.reason, 'cron');
+        at.push(Date.now());
+      },
+    });
     s.start();
     assert.ok(s.nextRun instanceof Date);
     const deadline = Date.now() + 3500;
@@ -92,7 +112,10 @@ describe('RetrainScheduler', () => {
   });
 
   it('refuses an invalid cron expression and a negative event count', () => {
-    assert.throws(() => new RetrainScheduler({ cron: 'every hour', run: async () => {} }), (e: unknown) => e instanceof RetrainError && e.problem === 'bad-schedule' && !e.retriable);
+    assert.throws(
+      () => new RetrainScheduler({ cron: 'every hour', run: async () => {} }),
+      (e: unknown) => e instanceof RetrainError && e.problem === 'bad-schedule' && !e.retriable,
+    );
     assert.throws(() => new RetrainScheduler({ everyEvents: -1, run: async () => {} }), RetrainError);
   });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RetrainError } from '../../../src/train/retrain/errors.js';
-import { InlierWindow, packSamples, unpackSamples, type WindowSample } from '../../../src/train/retrain/window.js';
+import {
+  InlierWindow,
+  packSamples,
+  unpackSamples,
+  type WindowSample,
+} from '../../../src/train/retrain/window.js';
 
 const s = (i: number, ts = i * 1000): WindowSample => ({ value: Buffer.from(`event-${i}`), timestamp: ts });
 const ids = (w: InlierWindow): string[] => w.snapshot().map((x) => x.value.toString());
@@ -57,7 +62,10 @@ describe('InlierWindow', () => {
   });
 
   it('refuses bounds that are not positive', () => {
-    assert.throws(() => new InlierWindow({ maxEvents: 0, maxAgeMs: 1 }), (e: unknown) => e instanceof RetrainError && e.problem === 'bad-window');
+    assert.throws(
+      () => new InlierWindow({ maxEvents: 0, maxAgeMs: 1 }),
+      (e: unknown) => e instanceof RetrainError && e.problem === 'bad-window',
+    );
     assert.throws(() => new InlierWindow({ maxEvents: 1, maxAgeMs: 0 }), RetrainError);
   });
 
@@ -65,8 +73,14 @@ describe('InlierWindow', () => {
     const xs = [s(1), { value: Buffer.alloc(0), timestamp: 5 }, s(22)];
     const p = packSamples(xs);
     assert.equal(p.offsets.length, 4);
-    assert.equal(p.bytes.length, xs.reduce((a, x) => a + x.value.length, 0));
+    assert.equal(
+      p.bytes.length,
+      xs.reduce((a, x) => a + x.value.length, 0),
+    );
     const back = unpackSamples(p);
-    assert.deepEqual(back.map((x) => [x.value.toString(), x.timestamp]), xs.map((x) => [x.value.toString(), x.timestamp]));
+    assert.deepEqual(
+      back.map((x) => [x.value.toString(), x.timestamp]),
+      xs.map((x) => [x.value.toString(), x.timestamp]),
+    );
   });
 });

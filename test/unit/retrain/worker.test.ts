@@ -13,7 +13,14 @@ describe('training worker', () => {
   it('trains in a worker thread and returns parts that load, serve and score', async (t) => {
     const evs = events(1500, { seed: 3 });
     const samples = samplesOf(evs);
-    const job: TrainJob = { samples: packSamples(samples), codec: codecConfig(), spec: spec(), specFitted: false, train: TINY, build: { trainingWindow: { rows: samples.length } } };
+    const job: TrainJob = {
+      samples: packSamples(samples),
+      codec: codecConfig(),
+      spec: spec(),
+      specFitted: false,
+      train: TINY,
+      build: { trainingWindow: { rows: samples.length } },
+    };
     const bytes = job.samples.bytes;
     // The event loop keeps turning while the worker trains.
     let ticks = 0;
@@ -34,7 +41,10 @@ describe('training worker', () => {
     const model = await ServingModel.fromArtifact(await reg.load('w', v), { device: 'cpu' });
     try {
       assert.equal(model.dim, out.parts.inputDim);
-      const { grades, nonFinite } = await gradeRecords(model.artifact, evs.slice(0, 200).map((e) => e.event));
+      const { grades, nonFinite } = await gradeRecords(
+        model.artifact,
+        evs.slice(0, 200).map((e) => e.event),
+      );
       assert.equal(grades.length, 200);
       assert.equal(nonFinite, 0);
       assert.ok(grades.every((g) => g >= 0 && g <= 1));
@@ -45,8 +55,18 @@ describe('training worker', () => {
 
   it('fine-tunes from parent weights and a fitted spec; undecodable samples are counted', async () => {
     const evs = events(1500, { seed: 4 });
-    const first = await trainInWorker({ samples: packSamples(samplesOf(evs)), codec: codecConfig(), spec: spec(), specFitted: false, train: TINY, build: {} });
-    const samples = [...samplesOf(events(1500, { seed: 5 })), { value: Buffer.from([0xff, 0xff, 0xff]), timestamp: 1 }];
+    const first = await trainInWorker({
+      samples: packSamples(samplesOf(evs)),
+      codec: codecConfig(),
+      spec: spec(),
+      specFitted: false,
+      train: TINY,
+      build: {},
+    });
+    const samples = [
+      ...samplesOf(events(1500, { seed: 5 })),
+      { value: Buffer.from([0xff, 0xff, 0xff]), timestamp: 1 },
+    ];
     const tuned = await trainInWorker({
       samples: packSamples(samples),
       codec: codecConfig(),
@@ -59,12 +79,28 @@ describe('training worker', () => {
     assert.equal(tuned.summary.decodeErrors, 1);
     assert.equal(tuned.parts.parentVersion, 'v0001');
     assert.deepEqual(tuned.parts.features, first.parts.features, 'same fitted features');
-    assert.ok(first.parts.weights.tensors['backbone.0.W']!.data.length > 0, 'parent weights were copied, not detached');
+    assert.ok(
+      first.parts.weights.tensors['backbone.0.W']!.data.length > 0,
+      'parent weights were copied, not detached',
+    );
   });
 
   it('a job that fails in the worker rejects with a typed error carrying the cause', async () => {
-    const job: TrainJob = { samples: packSamples(samplesOf(events(10))), codec: codecConfig(), spec: spec(), specFitted: false, train: TINY, build: {} };
-    await assert.rejects(trainInWorker(job), (e: unknown) => e instanceof RetrainError && e.problem === 'worker-failed' && /too few usable records/.test(e.message));
+    const job: TrainJob = {
+      samples: packSamples(samplesOf(events(10))),
+      codec: codecConfig(),
+      spec: spec(),
+      specFitted: false,
+      train: TINY,
+      build: {},
+    };
+    await assert.rejects(
+      trainInWorker(job),
+      (e: unknown) =>
+        e instanceof RetrainError &&
+        e.problem === 'worker-failed' &&
+        /too few usable records/.test(e.message),
+    );
   });
 
   it('resolves the worker file next to its module', () => {

@@ -53,4 +53,3 @@ for (const [i, activation] of (['relu', 'tanh', 'elu', 'leaky_relu', 'linear', '
   test(`ONNX Runtime matches scoreTf (tfjs) for ${activation}`, () =>
     checkActivation(activation, 100 + 10 * i));
 }
-
