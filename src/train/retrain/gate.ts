@@ -260,7 +260,12 @@ export async function validateChallenger(
             limit: cfg.maxGradeKs,
           });
       }
-      const limit = cfg.maxAlertRateRatio * base;
+      // The bound on the rate, plus an allowance for counting noise on a finite slice (three
+      // Poisson standard deviations and one alert): on a slice of a few hundred rows a single
+      // alert must not reject a model, while a clearly worse one still is.
+      const n = c.grades.length;
+      const expected = cfg.maxAlertRateRatio * base * n;
+      const limit = n > 0 ? (expected + 3 * Math.sqrt(expected) + 1) / n : cfg.maxAlertRateRatio * base;
       metrics.alertRateLimit = limit;
       if (!(cr <= limit))
         reasons.push({
