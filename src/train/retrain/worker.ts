@@ -31,6 +31,25 @@ export interface WorkerOptions {
  * afterwards); the parent weights are copied (they belong to the serving model); the parts come
  * back transferred.
  */
+/**
+ * The parent's flags a worker accepts and needs: module loading (`--import tsx`, `--require`,
+ * `--loader`, `--conditions`, `--experimental-*`) and warnings/source maps. Per-process flags (e.g.
+ * `--v8-pool-size`, `--tls-cipher-list`, which Node 24's test runner passes) make `new Worker` throw.
+ */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const keep =
+    /^(--import|--require|-r|--loader|--experimental-loader|--conditions|-C|--experimental-[a-z-]+|--enable-source-maps|--no-warnings|--no-deprecation)(=|$)/;
+  const takesValue = /^(--import|--require|-r|--loader|--experimental-loader|--conditions|-C)$/;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!keep.test(a)) continue;
+    out.push(a);
+    if (takesValue.test(a) && i + 1 < argv.length) out.push(argv[++i]!);
+  }
+  return out;
+}
+
 export function trainInWorker(
   job: TrainJob,
   opts: WorkerOptions = {},
@@ -38,7 +57,7 @@ export function trainInWorker(
   return new Promise((resolve, reject) => {
     const url = trainWorkerUrl();
     const workerOpts = {
-      execArgv: opts.execArgv ?? [...process.execArgv],
+      execArgv: opts.execArgv ?? workerExecArgv(process.execArgv),
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
     };
     // From source: a worker's entry is loaded before `--import tsx` hooks apply in it (Node 20),

@@ -6,7 +6,7 @@ import { RetrainError } from '../../../src/train/retrain/errors.js';
 import { gradeRecords } from '../../../src/train/retrain/gate.js';
 import type { TrainJob } from '../../../src/train/retrain/job.js';
 import { packSamples } from '../../../src/train/retrain/window.js';
-import { trainInWorker, trainWorkerUrl } from '../../../src/train/retrain/worker.js';
+import { trainInWorker, trainWorkerUrl, workerExecArgv } from '../../../src/train/retrain/worker.js';
 import { codecConfig, events, samplesOf, spec, tempDir, TINY } from './fixtures.js';
 
 describe('training worker', () => {
@@ -109,4 +109,19 @@ describe('training worker', () => {
     // Compiled (dist/) it must be the .js; from source under tsx, the .ts.
     assert.equal(url.pathname.endsWith('.js'), import.meta.url.endsWith('.js'));
   });
+});
+
+it('a worker keeps the module-loading flags of its parent and drops per-process ones', () => {
+  assert.deepEqual(
+    workerExecArgv([
+      '--import',
+      'tsx',
+      '--v8-pool-size=4',
+      '--stack-trace-limit=10',
+      '--require=./x.cjs',
+      '--enable-source-maps',
+      '--tls-cipher-list=A:B',
+    ]),
+    ['--import', 'tsx', '--require=./x.cjs', '--enable-source-maps'],
+  );
 });
