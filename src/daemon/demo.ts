@@ -121,6 +121,21 @@ async function trainFirstModel(o: DemoOptions, log: Logger) {
   return { gen, registry, version, built };
 }
 
+/** Alerts against the injected anomalies: precision, recall, and false alerts per normal event. */
+function detectionRates(
+  alerts: number,
+  caught: number,
+  injected: number,
+  falseAlerts: number,
+  normal: number,
+) {
+  return {
+    precision: alerts ? caught / alerts : 0,
+    recall: injected ? caught / injected : 0,
+    falseAlertRate: normal > 0 ? falseAlerts / normal : 0,
+  };
+}
+
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const log = o.log ?? createLogger({ format: 'pretty' });
   const print = o.print ?? ((l: string) => process.stdout.write(l + '\n'));
@@ -231,10 +246,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     alerts,
     injected,
     caught,
-    precision: alerts ? caught / alerts : 0,
-    recall: injected ? caught / injected : 0,
+    ...detectionRates(alerts, caught, injected, falseAlerts, offset - injected),
     byKind,
-    falseAlertRate: offset - injected > 0 ? falseAlerts / (offset - injected) : 0,
     trainSeconds,
     events_per_s: offset / seconds,
     model: { name: 'demo', version, device: model.device.actual },
@@ -350,10 +363,8 @@ export async function runDemoKafka(o: KafkaDemoOptions): Promise<DemoSummary & {
     alerts,
     injected,
     caught,
-    precision: alerts ? caught / alerts : 0,
-    recall: injected ? caught / injected : 0,
+    ...detectionRates(alerts, caught, injected, falseAlerts, scored - injected),
     byKind,
-    falseAlertRate: scored - injected > 0 ? falseAlerts / (scored - injected) : 0,
     trainSeconds,
     events_per_s: scored / seconds,
     model: { name: 'demo', version, device },

@@ -39,6 +39,26 @@ export function codecConfigFor(cfg: DdclConfig, schema: object | undefined): Cod
   };
 }
 
+/** What a retrainer takes from the config: the same in the daemon's side loop and the train role. */
+export function retrainerSettings(cfg: DdclConfig, schema: object | undefined) {
+  const g = cfg.training.gate;
+  return {
+    name: cfg.model.name,
+    codec: codecConfigFor(cfg, schema),
+    spec: featureSpecFor(cfg, schema),
+    train: cfg.training.params as Partial<TrainConfig>,
+    gate: {
+      alertThreshold: cfg.scoring.alertThreshold,
+      maxAlertRateRatio: g.maxAlertRateRatio,
+      minSeparation: g.minSeparation,
+      maxDeadFraction: g.maxDeadFraction,
+    },
+    holdoutFraction: g.holdoutFraction,
+    minEvents: cfg.training.minEvents,
+    maxTrainRows: cfg.training.maxTrainRows,
+  };
+}
+
 /** The window the processor's inliers go into; create it before the daemon so onInliers can feed it. */
 export function inlierWindow(cfg: DdclConfig): InlierWindow {
   return new InlierWindow({
@@ -117,23 +137,10 @@ export async function startRetraining(
   let scheduler: RetrainScheduler | undefined;
   if (cfg.training.enabled && (cfg.training.schedule || cfg.training.everyEvents > 0)) {
     producer = await d.client.producer({ idempotent: true });
-    const g = cfg.training.gate;
     retrainer = new Retrainer({
-      name,
+      ...retrainerSettings(cfg, d.schema),
       registry: d.registry,
       window,
-      codec: codecConfigFor(cfg, d.schema),
-      spec: featureSpecFor(cfg, d.schema),
-      train: cfg.training.params as Partial<TrainConfig>,
-      gate: {
-        alertThreshold: cfg.scoring.alertThreshold,
-        maxAlertRateRatio: g.maxAlertRateRatio,
-        minSeparation: g.minSeparation,
-        maxDeadFraction: g.maxDeadFraction,
-      },
-      holdoutFraction: g.holdoutFraction,
-      minEvents: cfg.training.minEvents,
-      maxTrainRows: cfg.training.maxTrainRows,
       serving: () => d.model,
       announce: { producer, topic },
       log: d.log,

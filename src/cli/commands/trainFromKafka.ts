@@ -37,9 +37,9 @@ export async function trainFromKafka(configFile: string, since: string): Promise
     throw new UserError('invalid config: input.topics: must name at least one topic');
   const { createLogger } = await import('../../obs/logger.js');
   const { createKafkaClient } = await import('../../stream/index.js');
-  const { kafkaClientConfig, featureSpecFor } = await import('../../daemon/daemon.js');
+  const { kafkaClientConfig } = await import('../../daemon/daemon.js');
   const { inputCodec } = await import('../../daemon/codecs.js');
-  const { codecConfigFor } = await import('../../daemon/retraining.js');
+  const { retrainerSettings } = await import('../../daemon/retraining.js');
   const { ModelRegistry } = await import('../../registry/registry.js');
   const { InlierWindow, Retrainer, loadCurrent, readWindowFromKafka, modelsTopicSpec } =
     await import('../../train/retrain/index.js');
@@ -67,23 +67,10 @@ export async function trainFromKafka(configFile: string, since: string): Promise
   const producer = await client.producer({ idempotent: true });
   try {
     await admin.createTopics([modelsTopicSpec(cfg.output.modelsTopic)]);
-    const g = cfg.training.gate;
     const retrainer = new Retrainer({
-      name: cfg.model.name,
+      ...retrainerSettings(cfg, schema),
       registry,
       window,
-      codec: codecConfigFor(cfg, schema),
-      spec: featureSpecFor(cfg, schema),
-      train: cfg.training.params,
-      gate: {
-        alertThreshold: cfg.scoring.alertThreshold,
-        maxAlertRateRatio: g.maxAlertRateRatio,
-        minSeparation: g.minSeparation,
-        maxDeadFraction: g.maxDeadFraction,
-      },
-      holdoutFraction: g.holdoutFraction,
-      minEvents: cfg.training.minEvents,
-      maxTrainRows: cfg.training.maxTrainRows,
       serving: () => serving,
       announce: { producer, topic: cfg.output.modelsTopic },
       log,
