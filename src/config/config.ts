@@ -60,7 +60,20 @@ export interface DdclConfig {
   };
   /** Feature spec overrides (see src/features); derived from the schema when omitted. */
   features?: Record<string, unknown>;
-  batch: { size: number; lingerMs: number; maxInFlight: number };
+  /**
+   * size: most records per micro-batch; lingerMs: longest fetch wait; maxInFlight: batches whose
+   * sinks are not acknowledged yet before fetching pauses; concurrency: partitions processed at
+   * once (with 1, librdkafka's KafkaJS layer serves several assigned partitions in turn and a
+   * record can wait hundreds of ms behind another partition's fetch); commitIntervalMs: acknowledged
+   * offsets are committed together at most this often (0 = after every batch).
+   */
+  batch: {
+    size: number;
+    lingerMs: number;
+    maxInFlight: number;
+    concurrency: number;
+    commitIntervalMs: number;
+  };
   output: {
     enrichedSuffix: string;
     alertsTopic: string;
@@ -99,7 +112,7 @@ export interface DdclConfig {
 export const DEFAULT_CONFIG: DdclConfig = {
   kafka: { client: 'confluent', brokers: ['127.0.0.1:9092'], clientId: 'ddcl', groupId: 'ddcl' },
   input: { topics: [], format: 'json' },
-  batch: { size: 512, lingerMs: 20, maxInFlight: 4 },
+  batch: { size: 512, lingerMs: 20, maxInFlight: 4, concurrency: 4, commitIntervalMs: 100 },
   output: {
     enrichedSuffix: '.ddcl.enriched',
     alertsTopic: 'ddcl.alerts',
@@ -219,6 +232,7 @@ function positive(cfg: DdclConfig, source: string): void {
   const pos: [string, number][] = [
     ['batch.size', cfg.batch.size],
     ['batch.maxInFlight', cfg.batch.maxInFlight],
+    ['batch.concurrency', cfg.batch.concurrency],
     ['model.threads', cfg.model.threads],
     ['training.window.maxEvents', cfg.training.window.maxEvents],
     ['training.minEvents', cfg.training.minEvents],
@@ -230,6 +244,12 @@ function positive(cfg: DdclConfig, source: string): void {
       throw new ConfigError(k, `must be a positive integer, got ${v}`, source);
   if (cfg.batch.lingerMs < 0)
     throw new ConfigError('batch.lingerMs', `must be >= 0, got ${cfg.batch.lingerMs}`, source);
+  if (!(cfg.batch.commitIntervalMs >= 0))
+    throw new ConfigError(
+      'batch.commitIntervalMs',
+      `must be >= 0, got ${cfg.batch.commitIntervalMs}`,
+      source,
+    );
   if (!(cfg.scoring.alertThreshold > 0 && cfg.scoring.alertThreshold <= 1))
     throw new ConfigError(
       'scoring.alertThreshold',

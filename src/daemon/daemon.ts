@@ -130,8 +130,7 @@ export class Daemon {
     });
     const old = this.processor.setModel(m);
     this.metrics.setModel(name, v);
-    this.metrics.device.reset();
-    this.metrics.device.set({ stage: 'serve', requested: m.device.requested, actual: m.device.actual }, 1);
+    this.metrics.setDevice('serve', m.device.requested, m.device.actual);
     if (old) this.metrics.modelSwaps.inc({ model: name });
     this.log.info('model loaded', {
       model: name,
@@ -165,7 +164,17 @@ export class Daemon {
     }
     const admin = await this.client.admin();
     try {
-      await ensureTopics(admin, ddclTopicSpecs(cfg.input.topics));
+      // The configured output names: a sink created on first send would stall that send on
+      // metadata (and fail where the broker does not auto-create topics).
+      await ensureTopics(
+        admin,
+        ddclTopicSpecs(cfg.input.topics, {
+          enrichedSuffix: cfg.output.enrichedSuffix,
+          alertsTopic: cfg.output.alertsTopic,
+          dlqTopic: cfg.output.dlqTopic,
+          modelsTopic: cfg.output.modelsTopic,
+        }),
+      );
     } finally {
       await admin.disconnect();
     }
@@ -191,6 +200,8 @@ export class Daemon {
       // one host need distinct kafka.clientId values.
       transactionalId: `ddcl-${cfg.kafka.groupId}-${cfg.kafka.clientId}-${hostname()}`,
       maxInFlight: cfg.batch.maxInFlight,
+      concurrency: cfg.batch.concurrency,
+      commitIntervalMs: cfg.batch.commitIntervalMs,
       processor: this.processor,
       log: this.log,
       metrics: this.metrics,

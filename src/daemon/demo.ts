@@ -148,7 +148,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const model = await ServingModel.fromArtifact(await registry.load('demo', version));
   const trainSeconds = (performance.now() - t0) / 1000;
   metrics.setModel('demo', version);
-  metrics.device.set({ stage: 'serve', requested: model.device.requested, actual: model.device.actual }, 1);
+  metrics.setDevice('serve', model.device.requested, model.device.actual);
   log.info('model ready', {
     version,
     seconds: Number(trainSeconds.toFixed(2)),

@@ -61,7 +61,12 @@ export class NoModelError extends Error {
 
 export class ScoringProcessor implements BatchProcessor {
   private model: ServingModel | undefined;
-  private X = new Float32Array(0);
+  /**
+   * Feature buffers not in use. Batches of different partitions are processed concurrently
+   * (batch.concurrency) and each holds its own buffer across the awaited scoring: ONNX Runtime
+   * reads the input on its own thread, and the explanations read it afterwards.
+   */
+  private readonly buffers: Float32Array[] = [];
   private readonly alertType: Type = loadSchema('alert');
   private readonly enrichedType: Type = loadSchema('enriched');
   /** Scored event counts, for the demo's summary and tests. */
@@ -83,11 +88,20 @@ export class ScoringProcessor implements BatchProcessor {
   async process(batch: RecordBatch): Promise<ProcessedBatch> {
     const m = this.model;
     if (!m) throw new NoModelError('no model loaded yet');
+    const need = batch.records.length * m.dim;
+    let X = this.buffers.pop() ?? new Float32Array(0);
+    if (X.length < need) X = new Float32Array(need);
+    try {
+      return await this.processInto(batch, m, X);
+    } finally {
+      if (this.buffers.length < 8) this.buffers.push(X);
+    }
+  }
+
+  private async processInto(batch: RecordBatch, m: ServingModel, X: Float32Array): Promise<ProcessedBatch> {
     const o = this.opts;
     const { records, topic, partition } = batch;
     const dim = m.dim;
-    if (this.X.length < records.length * dim) this.X = new Float32Array(records.length * dim);
-    const X = this.X;
     const out: ProducerRecord[] = [];
     const decoded: DecodedRecord[] = [];
     const rowOf: number[] = [];

@@ -56,6 +56,7 @@ export function retrainerSettings(cfg: DdclConfig, schema: object | undefined) {
     holdoutFraction: g.holdoutFraction,
     minEvents: cfg.training.minEvents,
     maxTrainRows: cfg.training.maxTrainRows,
+    device: cfg.model.device,
   };
 }
 

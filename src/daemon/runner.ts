@@ -2,9 +2,11 @@
 // returns to the sinks, and commit offsets only after the sinks acknowledged.
 //
 // At-least-once (default): sends of successive batches overlap (up to `maxInFlight`), but each
-// partition's commits are chained in offset order, so a commit never covers a record whose
-// outputs were not acknowledged. When the in-flight limit is reached, eachBatch waits for the
-// oldest send: fetching stops (backpressure) instead of memory growing.
+// partition's acknowledgements are chained in offset order, so a commit never covers a record
+// whose outputs were not acknowledged. Acknowledged offsets are committed together at most every
+// `commitIntervalMs` (one request for all partitions instead of one per batch), and at once on
+// revocation and stop. When the in-flight limit is reached, eachBatch waits for the oldest send:
+// fetching stops (backpressure) instead of memory growing.
 // Exactly-once (option): one transaction per batch carries the outputs and the consumer offsets.
 import type { Logger } from '../obs/logger.js';
 import type { DdclMetrics } from '../obs/metrics.js';
@@ -37,6 +39,10 @@ export interface RunnerOptions {
   /** transactional.id for exactly-once; must be stable per instance across restarts. */
   transactionalId?: string;
   maxInFlight: number;
+  /** Partitions whose batches are processed at once (default 1). */
+  concurrency?: number;
+  /** At-least-once: acknowledged offsets are committed together at most this often (default 100; 0 = per batch). */
+  commitIntervalMs?: number;
   processor: BatchProcessor;
   log: Logger;
   metrics?: DdclMetrics;
@@ -58,6 +64,13 @@ export class StreamRunner {
   private readonly inFlight: Promise<void>[] = [];
   private assigned: TopicPartition[] = [];
   private crashed?: Error;
+  /** Per partition: the next offset to commit, acknowledged but not committed yet. */
+  private readonly committable = new Map<string, TopicPartitionOffset>();
+  private commitTimer: NodeJS.Timeout | undefined;
+  /** The commits in progress, one after another (a later one never lands before an earlier one). */
+  private commits: Promise<void> = Promise.resolve();
+  /** Exactly-once: one producer runs one transaction at a time; concurrent partitions queue here. */
+  private txQueue: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: RunnerOptions) {}
 
@@ -82,6 +95,7 @@ export class StreamRunner {
     });
     await this.consumer.subscribe(o.topics);
     await this.consumer.run({
+      partitionsConsumedConcurrently: Math.max(1, o.concurrency ?? 1),
       eachBatch: (batch, ctx) => this.onBatch(batch, ctx.isStale),
       onRebalance: async (ev) => {
         if (ev.type === 'revoke') {
@@ -129,7 +143,9 @@ export class StreamRunner {
       );
 
     if (o.delivery === 'exactly-once') {
-      await this.transactionWithRetry(processed.out, offsets, isStale);
+      const turn = this.txQueue.then(() => this.transactionWithRetry(processed.out, offsets, isStale));
+      this.txQueue = turn.catch(() => undefined);
+      await turn;
       o.onDelivered?.(batch, Date.now());
       this.countOut(processed.out);
       m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
@@ -141,11 +157,11 @@ export class StreamRunner {
     const prev = this.chains.get(k) ?? Promise.resolve();
     const chained = prev
       .then(() => send)
-      .then(async () => {
+      .then(() => {
         o.onDelivered?.(batch, Date.now());
         this.countOut(processed.out);
-        await this.commitWithRetry(offsets);
         m?.batchSeconds.observe({ stage: 'end_to_end' }, (performance.now() - t0) / 1000);
+        this.markCommittable(k, offsets[0]!);
       });
     // A failure here means we are stopping; the records stay uncommitted and are re-delivered.
     const settled = chained.catch((err: unknown) => {
@@ -167,6 +183,33 @@ export class StreamRunner {
       await this.inFlight[0];
       m?.paused.set(0);
     }
+  }
+
+  /** Records an acknowledged offset; the next flush commits it (chains call this in offset order). */
+  private markCommittable(k: string, offset: TopicPartitionOffset): void {
+    this.committable.set(k, offset);
+    const interval = this.opts.commitIntervalMs ?? 100;
+    if (interval <= 0) {
+      void this.flushCommits();
+      return;
+    }
+    this.commitTimer ??= setTimeout(() => void this.flushCommits(), interval);
+  }
+
+  /** Commits every acknowledged offset not committed yet; resolves when that commit is done. */
+  private flushCommits(): Promise<void> {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = undefined;
+    if (this.committable.size === 0) return this.commits;
+    const offsets = [...this.committable.values()];
+    this.committable.clear();
+    this.commits = this.commits.then(() =>
+      this.commitWithRetry(offsets).catch((err: unknown) => {
+        // Not fatal for at-least-once: the records are delivered again after a restart.
+        this.opts.log.warn('commit failed', { error: String(err), partitions: offsets.length });
+      }),
+    );
+    return this.commits;
   }
 
   private countOut(out: ProducerRecord[]): void {
@@ -233,10 +276,11 @@ export class StreamRunner {
     }
   }
 
-  /** Waits for the commits of these partitions (all when omitted). */
+  /** Waits for the acknowledgements of these partitions (all when omitted), then commits them. */
   private async drain(partitions?: TopicPartition[]): Promise<void> {
     const keys = partitions ? partitions.map((p) => key(p.topic, p.partition)) : [...this.chains.keys()];
     await Promise.all(keys.map((k) => (this.chains.get(k) ?? Promise.resolve()).catch(() => undefined)));
+    await this.flushCommits();
   }
 
   /** Graceful stop: no new batches, finish and commit the in-flight ones, close, within timeoutMs. */

@@ -139,6 +139,7 @@ export interface KafkaBenchOptions {
   batch: number;
   lingerMs: number;
   maxInFlight: number;
+  concurrency: number;
   partitions: number;
   threads: number;
 }
@@ -152,7 +153,7 @@ function daemonFor(
     {
       kafka: { client: o.client, brokers: o.brokers, clientId: 'ddcl-bench', groupId: `${topic}-g` },
       input: { topics: [topic], format: 'avro', schema: schemaPath('payment'), timeField: 'event_time' },
-      batch: { size: o.batch, lingerMs: o.lingerMs, maxInFlight: o.maxInFlight },
+      batch: { size: o.batch, lingerMs: o.lingerMs, maxInFlight: o.maxInFlight, concurrency: o.concurrency },
       output: { alertsTopic: `${topic}.alerts`, dlqTopic: `${topic}.dlq`, modelsTopic: `${topic}.models` },
       model: { name: 'bench', registry: o.registry, device: 'cpu', threads: o.threads },
       scoring: { alertThreshold: 0.999 },
@@ -192,10 +193,16 @@ async function produceAll(
 const uniqueTopic = (what: string) =>
   `ddcl-bench-${what}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
-/** Events/s over a backlog: from the first batch the daemon fetched to the ack of the last one. */
+/**
+ * Events/s over a backlog: from the first batch the daemon fetched to the ack of the last one.
+ * With `passThrough` the scoring is replaced by copying each input record to the enriched topic
+ * unchanged (same consumer, producer, commits and backpressure): the ceiling that the client and
+ * the broker leave on this machine, the baseline the daemon's figure is compared with.
+ */
 export async function kafkaBacklogRun(
   o: KafkaBenchOptions,
   ev: PreparedEvents,
+  passThrough = false,
 ): Promise<{ events_per_s: number; seconds: number }> {
   const client = createKafkaClient({
     impl: o.client,
@@ -225,6 +232,10 @@ export async function kafkaBacklogRun(
     const process = daemon.processor.process.bind(daemon.processor);
     daemon.processor.process = (b) => {
       fetchStart();
+      if (passThrough)
+        return Promise.resolve({
+          out: b.records.map((r) => ({ topic: `${topic}.ddcl.enriched`, key: r.key, value: r.value })),
+        });
       return process(b);
     };
     try {
@@ -245,7 +256,7 @@ export async function kafkaBacklogRun(
     return { events_per_s: ev.values.length / seconds, seconds };
   } finally {
     await admin
-      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`])
+      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])
       .catch(() => undefined);
     await admin.disconnect();
   }
@@ -320,7 +331,7 @@ export async function kafkaLatencyRun(
     }
   } finally {
     await admin
-      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`])
+      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])
       .catch(() => undefined);
     await admin.disconnect();
   }

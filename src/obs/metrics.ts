@@ -108,6 +108,16 @@ export class DdclMetrics {
     });
   }
 
+  private readonly deviceLabels = new Map<string, { requested: string; actual: string }>();
+
+  /** Where a stage runs now: one series per stage (the previous one of that stage is removed). */
+  setDevice(stage: 'serve' | 'train', requested: string, actual: string): void {
+    const prev = this.deviceLabels.get(stage);
+    if (prev) this.device.remove({ stage, ...prev });
+    this.device.set({ stage, requested, actual }, 1);
+    this.deviceLabels.set(stage, { requested, actual });
+  }
+
   setModel(model: string, version: string): void {
     this.modelInfo.reset();
     this.modelInfo.set({ model, version }, 1);

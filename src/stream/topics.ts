@@ -13,6 +13,11 @@ export function enrichedTopic(input: string): string {
 export interface TopicLayoutOptions {
   numPartitions?: number;
   replicationFactor?: number;
+  /** The configured names (output.*); the defaults above when omitted. */
+  enrichedSuffix?: string;
+  alertsTopic?: string;
+  dlqTopic?: string;
+  modelsTopic?: string;
 }
 
 /** Specs for every output topic the daemon writes, given its input topics. */
@@ -21,12 +26,13 @@ export function ddclTopicSpecs(inputs: string[], options: TopicLayoutOptions = {
     ...(options.numPartitions !== undefined && { numPartitions: options.numPartitions }),
     ...(options.replicationFactor !== undefined && { replicationFactor: options.replicationFactor }),
   };
+  const suffix = options.enrichedSuffix ?? '.ddcl.enriched';
   return [
-    ...inputs.map((t) => ({ topic: enrichedTopic(t), ...common })),
-    { topic: ALERTS_TOPIC, ...common },
-    { topic: DLQ_TOPIC, ...common },
+    ...inputs.map((t) => ({ topic: `${t}${suffix}`, ...common })),
+    { topic: options.alertsTopic ?? ALERTS_TOPIC, ...common },
+    { topic: options.dlqTopic ?? DLQ_TOPIC, ...common },
     {
-      topic: MODELS_TOPIC,
+      topic: options.modelsTopic ?? MODELS_TOPIC,
       // One partition keeps announcements totally ordered; compaction keeps the latest per model name.
       numPartitions: 1,
       ...(options.replicationFactor !== undefined && { replicationFactor: options.replicationFactor }),

@@ -10,7 +10,9 @@ export const benchThroughput: Command = {
       "In process: pre-encoded generated payments (Avro) through the daemon's processor (decode,\n" +
       'featurize, ONNX scoring, calibration, explanations, output records), micro-batch by micro-batch;\n' +
       'p50/p99 are per batch. With --kafka: the daemon on a real broker. Events/s: a backlog of --events\n' +
-      'pre-produced events, from the first fetch to the last enriched ack. p50/p99: end to end, from\n' +
+      'pre-produced events, from the first fetch to the last enriched ack; each run is followed by a\n' +
+      'pass-through run (records copied to the enriched topic unscored, same client settings): the\n' +
+      'ceiling of client and broker on this machine, reported beside it. p50/p99: end to end, from\n' +
       "each record's produce timestamp to its enriched output's ack, at a fixed --rate. Medians of\n" +
       "--runs runs. The model has the demo's architecture (trained for a few epochs first).",
     options: {
@@ -29,6 +31,11 @@ export const benchThroughput: Command = {
       partitions: { kind: 'number', help: 'partitions of the input topic (--kafka)', default: 3 },
       'linger-ms': { kind: 'number', help: 'batch.lingerMs: longest fetch wait (--kafka)', default: 5 },
       'max-in-flight': { kind: 'number', help: 'batch.maxInFlight (--kafka)', default: 8 },
+      concurrency: {
+        kind: 'number',
+        help: 'batch.concurrency: partitions processed at once (--kafka)',
+        default: 4,
+      },
       threads: { kind: 'number', help: 'ONNX Runtime intra-op threads', default: 1 },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
@@ -104,12 +111,14 @@ export const benchThroughput: Command = {
         batch,
         lingerMs: num(p, 'linger-ms')!,
         maxInFlight: int('max-in-flight', 1),
+        concurrency: int('concurrency', 1),
         partitions: int('partitions', 1),
         threads,
       };
       const rate = int('rate', 1);
       const latEvents = Math.round(rate * num(p, 'latency-seconds')!);
       const backlog = [];
+      const pass = [];
       const latency = [];
       for (let r = 0; r < runs; r++) {
         const b = await t.kafkaBacklogRun(o, ev);
@@ -117,6 +126,12 @@ export const benchThroughput: Command = {
           `backlog run ${r + 1}: ${events} events in ${b.seconds.toFixed(2)} s = ${Math.round(b.events_per_s)} events/s`,
         );
         backlog.push(b);
+        // Interleaved with the daemon's runs, so that both see the same machine.
+        const q = await t.kafkaBacklogRun(o, ev, true);
+        say(
+          `pass-through run ${r + 1} (no scoring): ${events} events in ${q.seconds.toFixed(2)} s = ${Math.round(q.events_per_s)} events/s`,
+        );
+        pass.push(q);
       }
       const latEv = t.preparedEvents(latEvents, 5);
       for (let r = 0; r < runs; r++) {
@@ -129,6 +144,7 @@ export const benchThroughput: Command = {
       const out = {
         mode: 'kafka',
         events_per_s: t.median(backlog.map((x) => x.events_per_s)),
+        pass_through_events_per_s: t.median(pass.map((x) => x.events_per_s)),
         batch,
         p50_ms: t.median(latency.map((x) => x.p50_ms)),
         p99_ms: t.median(latency.map((x) => x.p99_ms)),
@@ -141,8 +157,10 @@ export const benchThroughput: Command = {
         partitions: o.partitions,
         linger_ms: o.lingerMs,
         max_in_flight: o.maxInFlight,
+        concurrency: o.concurrency,
         threads,
         backlog_runs: backlog,
+        pass_through_runs: pass,
         latency_runs: latency,
         command,
         machine,
@@ -150,7 +168,7 @@ export const benchThroughput: Command = {
       if (json) printJson(out);
       else
         say(
-          `median: ${Math.round(out.events_per_s)} events/s through ${o.client}; at ${rate} events/s end to end p50 ${out.p50_ms} ms, p99 ${out.p99_ms} ms; rss ${out.rss_mb} MB`,
+          `median: ${Math.round(out.events_per_s)} events/s through ${o.client} (pass-through without scoring: ${Math.round(out.pass_through_events_per_s)}, ratio ${(out.events_per_s / out.pass_through_events_per_s).toFixed(2)}); at ${rate} events/s end to end p50 ${out.p50_ms} ms, p99 ${out.p99_ms} ms; rss ${out.rss_mb} MB`,
         );
       return 0;
     } finally {

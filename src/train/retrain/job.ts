@@ -17,6 +17,7 @@ import {
 import { Featurizer, type FeatureSpec } from '../../features/index.js';
 import type { ArtifactParts, JsonValue, WeightsPart } from '../../registry/artifact.js';
 import type { CalibrationOptions } from '../../serve/calibration.js';
+import type { DeviceRequest } from '../../serve/device.js';
 import { buildModel, partToTrainWeights } from '../buildModel.js';
 import type { TrainConfig } from '../config.js';
 import { RetrainError } from './errors.js';
@@ -43,6 +44,11 @@ export interface TrainJob {
   train: Partial<Omit<TrainConfig, 'resume'>>;
   /** The parent version's training weights, to start from (fine-tuning). */
   parentWeights?: WeightsPart;
+  /**
+   * Where to train (model.device): the worker starts tfjs through selectTrainDevice and reports
+   * what ran in the summary. Ignored when `train.engine` is set. Default: the engine's own choice.
+   */
+  device?: DeviceRequest;
   build: {
     holdoutFraction?: number;
     maxTrainRows?: number;
@@ -56,6 +62,8 @@ export interface TrainJob {
 export interface TrainSummary {
   seconds: number;
   backend: string;
+  /** Set when the job asked for a device: what was asked, what ran, and why it fell back. */
+  device?: { requested: DeviceRequest; actual: string; fellBack: boolean; reasons: string[] };
   decodeErrors: number;
   rows: { total: number; refused: number; train: number; calibration: number };
 }
@@ -123,8 +131,18 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     makeCodec(job.codec),
     samples.map((s) => s.value),
   );
+  let train: Partial<Omit<TrainConfig, 'resume'>> = job.train;
+  let device: TrainSummary['device'];
+  if (job.device && job.train.engine === undefined) {
+    // An explicit cuda or webgpu that cannot start throws (DeviceUnavailableError): the run fails
+    // with that reason rather than training on the CPU unasked.
+    const { selectTrainDevice } = await import('../../model/trainDevice.js');
+    const r = await selectTrainDevice(job.device);
+    train = { ...train, engine: r.engine };
+    device = { requested: r.requested, actual: r.actual, fellBack: r.fellBack, reasons: r.reasons };
+  }
   const built = await buildModel(job.spec, records, {
-    train: { ...job.train, ...(job.parentWeights ? { resume: partToTrainWeights(job.parentWeights) } : {}) },
+    train: { ...train, ...(job.parentWeights ? { resume: partToTrainWeights(job.parentWeights) } : {}) },
     ...(job.specFitted ? { featurizer: new Featurizer(job.spec) } : {}),
     ...(job.build.holdoutFraction !== undefined ? { holdoutFraction: job.build.holdoutFraction } : {}),
     ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
@@ -140,6 +158,7 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     summary: {
       seconds: (performance.now() - t0) / 1000,
       backend: built.result.backend,
+      ...(device ? { device } : {}),
       decodeErrors: errors,
       rows: built.rows,
     },

@@ -11,6 +11,7 @@ import type { ModelArtifact, ArtifactParts, JsonValue } from '../../registry/art
 import type { ModelRegistry } from '../../registry/registry.js';
 import { ServingModel, type ServingModelOptions } from '../../serve/servingModel.js';
 import type { Producer } from '../../stream/types.js';
+import type { DeviceRequest } from '../../serve/device.js';
 import type { TrainConfig } from '../config.js';
 import { resolveConfig } from '../config.js';
 import { announce, type ModelAnnouncement } from './announce.js';
@@ -57,6 +58,8 @@ export interface RetrainerOptions {
   /** Store rejected versions (never current) for the record. Default true. */
   keepRejected?: boolean;
   inputSchemaFingerprint?: string;
+  /** Where training runs (model.device); reported in the log and ddcl_device_info{stage="train"}. */
+  device?: DeviceRequest;
   /** Default: a fresh worker thread per run. */
   trainer?: Trainer;
   log?: Logger;
@@ -150,6 +153,7 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
         spec: mode === 'fine-tune' ? (parent!.features as unknown as FeatureSpec) : o.spec,
         specFitted: mode === 'fine-tune',
         train: o.train,
+        ...(o.device ? { device: o.device } : {}),
         ...(mode === 'fine-tune' ? { parentWeights: parent!.weights } : {}),
         build: {
           parentVersion,
@@ -259,6 +263,13 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
       window: out.window,
       seconds: Number(out.seconds.toFixed(2)),
       reason: out.reason,
+      ...(out.summary?.device
+        ? {
+            device: out.summary.device.actual,
+            backend: out.summary.backend,
+            ...(out.summary.device.fellBack ? { fallback: out.summary.device.reasons } : {}),
+          }
+        : {}),
       gate: out.decision
         ? { reasons: out.decision.reasons.map((r) => r.code), metrics: out.decision.metrics }
         : undefined,
@@ -269,6 +280,8 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
     else log?.info(out.result === 'accepted' ? 'retrained model accepted' : 'retraining skipped', fields);
     if (metrics) {
       metrics.trainingRuns.inc({ result: out.result });
+      const dev = out.summary?.device;
+      if (dev) metrics.setDevice('train', dev.requested, dev.actual);
       if (out.result !== 'skipped') metrics.trainingSeconds.observe(out.seconds);
       const m = out.decision?.metrics;
       if (m)

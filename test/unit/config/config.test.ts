@@ -56,7 +56,11 @@ function fails(obj: unknown, key: string, re: RegExp, env: NodeJS.ProcessEnv = {
 test('invalid configs name the key and the problem', () => {
   fails({ batch: { size: 'big' } }, 'batch.size', /must be a number, got "big"/);
   fails({ batch: { size: -1 } }, 'batch.size', /positive integer/);
-  fails({ batch: { sise: 3 } }, 'batch.sise', /unknown key \(known here: size, lingerMs, maxInFlight\)/);
+  fails(
+    { batch: { sise: 3 } },
+    'batch.sise',
+    /unknown key \(known here: size, lingerMs, maxInFlight, concurrency, commitIntervalMs\)/,
+  );
   fails({ delivery: 'twice' }, 'delivery', /one of at-least-once, exactly-once/);
   fails({ kafka: { brokers: ['nohost'] } }, 'kafka.brokers', /not host:port/);
   fails({ kafka: { brokers: 'a:1' } }, 'kafka.brokers', /list of strings/);

@@ -38,6 +38,22 @@ function retrainer(
 }
 
 describe('Retrainer', () => {
+  it('trains on the configured device and reports it; an explicit GPU that cannot start fails the run', async (t) => {
+    const reg = new ModelRegistry(tempDir(t));
+    const window = new InlierWindow({ maxEvents: 5000, maxAgeMs: 7 * 86_400_000 });
+    window.add(samplesOf(events(1000, { seed: 7 })));
+    const metrics = new DdclMetrics({ collectDefault: false });
+    const cpu = await retrainer(reg, window, { metrics, device: 'cpu', minEvents: 200 }).retrain();
+    assert.equal(cpu.result, 'accepted', cpu.reason);
+    assert.deepEqual(cpu.summary?.device, { requested: 'cpu', actual: 'cpu', fellBack: false, reasons: [] });
+    assert.match(await metrics.text(), /ddcl_device_info\{stage="train",requested="cpu",actual="cpu"\} 1/);
+    // No @tensorflow/tfjs-node-gpu here: asked for cuda explicitly, the run fails and says why.
+    const cuda = await retrainer(reg, window, { metrics, device: 'cuda', minEvents: 200 }).retrain();
+    assert.equal(cuda.result, 'failed');
+    assert.match(cuda.reason ?? '', /cuda/);
+    assert.equal(await reg.current('pay'), cpu.version, 'the failed run left current as it was');
+  });
+
   it('first run: trains, gates, writes, makes current, calls onModel; a restart resumes with it', async (t) => {
     const reg = new ModelRegistry(tempDir(t));
     const window = new InlierWindow({ maxEvents: 5000, maxAgeMs: 7 * 86_400_000 });
@@ -169,17 +185,15 @@ describe('Retrainer', () => {
     });
     processor.setModel(A);
     for (let s = 0; s < gen.length; s += 500) {
-      const records: ConsumedRecord[] = gen
-        .slice(s, s + 500)
-        .map((g, i) => ({
-          topic: 'p',
-          partition: 0,
-          offset: String(s + i),
-          key: null,
-          value: avro().encode(g.event as never),
-          headers: {},
-          timestamp: g.event.event_time,
-        }));
+      const records: ConsumedRecord[] = gen.slice(s, s + 500).map((g, i) => ({
+        topic: 'p',
+        partition: 0,
+        offset: String(s + i),
+        key: null,
+        value: avro().encode(g.event as never),
+        headers: {},
+        timestamp: g.event.event_time,
+      }));
       await processor.process({ topic: 'p', partition: 0, records, highWatermark: '-1' });
     }
     const inWindow = window.snapshot().map((x) => avro().decode(x.value) as { event_id: string });
