@@ -6,8 +6,8 @@
 // With `models` > 1 the per-prototype z of several seeds are averaged (one configuration, an
 // ensemble over initialisations).
 import type { DataMatrix } from '../data/matrix.js';
-import { numericSpecForColumns } from '../features/index.js';
-import { Calibrator, type RawScoreKind } from '../serve/calibration.js';
+import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
+import { Calibrator, rawScore, type RawScoreKind } from '../serve/calibration.js';
 import { OnnxScorer } from '../serve/scorer.js';
 import { buildModel, scoreAll } from '../train/buildModel.js';
 import type { TrainConfig } from '../train/config.js';
@@ -35,20 +35,22 @@ export interface TabularConfig {
    * norms inflate the z of rows near tight prototypes; on ADBench 'global' ranks better.
    */
   score?: 'calibrated' | 'global';
+  /** Options of every numeric column's feature (src/features NumericOptions: clip, squash, log1p). */
+  features?: NumericOptions;
 }
 
 export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
   train: {
     widths: [64, 32],
-    m: 16,
+    m: 4,
     K: 32,
     epochs: 20,
     pretrainEpochs: 5,
-    lambda: 1,
+    lambda: 0.1,
     batchSize: 256,
     seed: 0,
   },
-  rawScore: 's_min',
+  rawScore: 's_mix',
   models: 3,
   score: 'global',
 });
@@ -74,7 +76,7 @@ export async function evalTabular(
   const t0 = performance.now();
   const rows: Float32Array[] = [];
   for (let i = 0; i < m.n; i++) rows.push(m.X.subarray(i * m.d, (i + 1) * m.d));
-  const spec = numericSpecForColumns(m.columns);
+  const spec = numericSpecForColumns(m.columns, cfg.features ?? {});
   const score = new Float64Array(m.n);
   const seed0 = cfg.train.seed ?? 0;
   for (let s = 0; s < cfg.models; s++) {
@@ -91,9 +93,8 @@ export async function evalTabular(
       const cols = await scoreAll(scorer, X.X, X.rows, fz.dim);
       const st = built.calibration;
       if ((cfg.score ?? 'calibrated') === 'global') {
-        const rawOf = cfg.rawScore === 's_min' ? cols.sMin : cols.sQ;
         for (let i = 0; i < m.n; i++) {
-          let z = (rawOf[i]! - st.global.loc) / st.global.scale;
+          let z = (rawScore(st, cols, i) - st.global.loc) / st.global.scale;
           if (st.recon && cols.recon) z += (cols.recon[i]! - st.recon.loc) / st.recon.scale;
           score[i]! += z / cfg.models;
         }

@@ -310,13 +310,20 @@ export class Featurizer {
     const clip = f.clip ?? DEFAULT_CLIP;
     const strict = missingPolicy(f) === 'error';
     const inf = f.infinity ?? 'clip';
+    const asinh = f.squash === 'asinh';
     const fillRaw = f.fill === undefined ? center : log ? slog1p(f.fill) : f.fill;
-    const fill = Math.max(-clip, Math.min(clip, (fillRaw - center) * inv));
+    const fillZ = (fillRaw - center) * inv;
+    const fill = Math.max(-clip, Math.min(clip, asinh ? Math.asinh(fillZ) : fillZ));
     const path = f.path;
-    const scale = (x: number): number => {
-      const z = (x - center) * inv;
-      return z > clip ? clip : z < -clip ? -clip : z;
-    };
+    const scale = asinh
+      ? (x: number): number => {
+          const z = Math.asinh((x - center) * inv);
+          return z > clip ? clip : z < -clip ? -clip : z;
+        }
+      : (x: number): number => {
+          const z = (x - center) * inv;
+          return z > clip ? clip : z < -clip ? -clip : z;
+        };
     // Everything but a finite JS number: bigint, coerced strings, missing, NaN, infinities.
     const slow = (v: unknown): number => {
       const x = read(v);

@@ -45,6 +45,11 @@ export interface NumericOptions {
   infinity?: InfinityPolicy;
   /** Scaled values are clipped to ±clip (default 1000) so Float32 rows stay finite. */
   clip?: number;
+  /**
+   * 'asinh': the scaled value z becomes asinh(z) (before clipping): linear near the median,
+   * logarithmic in the tails, so one extreme column does not dominate distances. Default none.
+   */
+  squash?: 'asinh';
   /** Accept numeric strings ("12.5"), as some JSON producers send them. Default false. */
   coerceStrings?: boolean;
   stats?: NumericStats;
@@ -212,6 +217,7 @@ function numericOptions(o: Obj, at: string): NumericOptions {
     fill: num(o, 'fill', at),
     infinity: oneOf(o, 'infinity', at, ['clip', 'missing', 'error'] as const),
     clip: num(o, 'clip', at, { min: Number.MIN_VALUE, max: 3e38 }),
+    squash: oneOf(o, 'squash', at, ['asinh'] as const),
     coerceStrings: bool(o, 'coerceStrings', at),
     stats: stats(o, at),
   };

@@ -8,7 +8,21 @@
 //     their long-term distribution (Numenta's idea; worth about 16 NAB points to HTM).
 // All state is plain JSON (calibration.json) and every update uses only past events.
 
-export type RawScoreKind = 's_min' | 's_q';
+/**
+ * 's_min': distance to the nearest prototype; 's_q': sum_k q_k d_k; 's_mix': prototype mixture,
+ * -log sum_k w_k N(h; p*_k, s_k^2 I) with each prototype's share w_k of the training rows and the
+ * spread s_k^2 of its members (mean d_k / m): a row far from every prototype, or near only a
+ * small or tight one, scores high. 's_mix' needs the n x K distances D in the score columns.
+ */
+export type RawScoreKind = 's_min' | 's_q' | 's_mix';
+
+/** The prototype mixture of 's_mix': raw = -log sum_k exp(bias_k - d_k * inv_k). */
+export interface MixtureState {
+  /** log w_k - (m/2) log s_k^2 */
+  bias: number[];
+  /** 1 / (2 s_k^2) */
+  inv: number[];
+}
 
 export interface PrototypeNorm {
   /** Robust location (median) and scale (IQR/1.349, floored) of the raw score per prototype. */
@@ -24,6 +38,8 @@ export interface CalibrationState {
   /** Global fallback for prototypes with few members, and the reconstruction error's norm. */
   global: { loc: number; scale: number };
   recon?: { loc: number; scale: number };
+  /** Present when rawScore is 's_mix'. */
+  mixture?: MixtureState;
   /** Sorted clean calibration z-scores (subsampled to at most `maxReference`). */
   reference: number[];
   /** Exponential tail above the reference's `tailQuantile`: P(z > zq + t) = tailMass * exp(-t / beta). */
@@ -39,6 +55,8 @@ export interface CalibrationOptions {
   tailQuantile?: number;
   /** Enable the streaming anomaly likelihood with these windows (events). */
   likelihood?: { shortWindow: number; longWindow: number };
+  /** Embedding dimension m ('s_mix' only: the mixture's normalising constant). Default 1. */
+  embedDim?: number;
   /**
    * Rows the per-prototype norms are fitted on: 'train' (in-sample: scores are smaller than on
    * unseen rows, so new normal rows look unusual) or 'calibration' (the held-out rows; default).
@@ -52,6 +70,8 @@ export interface ScoreColumns {
   sQ: Float32Array | Float64Array | number[];
   nearest: Int32Array | number[];
   recon?: Float32Array | Float64Array | number[];
+  /** n x K squared distances to the prototypes, row-major (needed by 's_mix'). */
+  D?: Float32Array | Float64Array | number[];
 }
 
 function quantileSorted(s: ArrayLike<number>, p: number): number {
@@ -73,8 +93,55 @@ function robust(values: number[]): { loc: number; scale: number } {
   return { loc, scale };
 }
 
-const raw = (c: ScoreColumns, kind: RawScoreKind, i: number): number =>
-  kind === 's_min' ? c.sMin[i]! : c.sQ[i]!;
+/** Fits the 's_mix' mixture on the training rows' nearest prototypes and distances. */
+export function fitMixture(train: ScoreColumns, K: number, embedDim = 1): MixtureState {
+  const count = new Float64Array(K);
+  const dsum = new Float64Array(K);
+  let total = 0;
+  for (let i = 0; i < train.n; i++) {
+    const k = train.nearest[i]!;
+    if (!(k >= 0 && k < K)) continue;
+    count[k]!++;
+    dsum[k]! += train.sMin[i]!;
+    total += train.sMin[i]!;
+  }
+  const n = count.reduce((a, b) => a + b, 0);
+  const m = Math.max(1, embedDim);
+  // Shared spread for prototypes with fewer than two members; every spread floored relative to it.
+  const shared = Math.max(n > 0 ? total / (n * m) : 1, 1e-12);
+  const bias: number[] = [];
+  const inv: number[] = [];
+  for (let k = 0; k < K; k++) {
+    const s2 = Math.max(count[k]! > 1 ? dsum[k]! / (count[k]! * m) : shared, 1e-3 * shared);
+    bias.push(Math.log((count[k]! + 1) / (n + K)) - 0.5 * m * Math.log(s2));
+    inv.push(1 / (2 * s2));
+  }
+  return { bias, inv };
+}
+
+/** -log sum_k exp(bias_k - D_ik inv_k), computed stably. */
+export function mixtureScore(mix: MixtureState, c: ScoreColumns, i: number): number {
+  if (!c.D) throw new Error("rawScore 's_mix' needs the distance matrix D in the score columns");
+  const K = mix.bias.length;
+  let mx = -Infinity;
+  for (let k = 0; k < K; k++) mx = Math.max(mx, mix.bias[k]! - c.D[i * K + k]! * mix.inv[k]!);
+  let s = 0;
+  for (let k = 0; k < K; k++) s += Math.exp(mix.bias[k]! - c.D[i * K + k]! * mix.inv[k]! - mx);
+  return -(mx + Math.log(s));
+}
+
+/** The raw score of event i that the state normalises (s_min, s_q or the prototype mixture). */
+export function rawScore(
+  state: Pick<CalibrationState, 'rawScore' | 'mixture'>,
+  c: ScoreColumns,
+  i: number,
+): number {
+  if (state.rawScore === 's_mix') {
+    if (!state.mixture) throw new Error("rawScore 's_mix' without a fitted mixture");
+    return mixtureScore(state.mixture, c, i);
+  }
+  return state.rawScore === 's_min' ? c.sMin[i]! : c.sQ[i]!;
+}
 
 /** Fits the normalisation on training scores and the grade on a (disjoint, clean) calibration slice. */
 export function fitCalibration(
@@ -86,10 +153,12 @@ export function fitCalibration(
   const kind = opts.rawScore ?? 's_q';
   const minMembers = opts.minMembers ?? 10;
   const normRows = (opts.normaliseOn ?? 'calibration') === 'calibration' ? calib : train;
+  const mixture = kind === 's_mix' ? fitMixture(train, K, opts.embedDim) : undefined;
+  const head = { rawScore: kind, ...(mixture ? { mixture } : {}) };
   const all: number[] = [];
   const per: number[][] = Array.from({ length: K }, () => []);
   for (let i = 0; i < normRows.n; i++) {
-    const v = raw(normRows, kind, i);
+    const v = rawScore(head, normRows, i);
     all.push(v);
     per[normRows.nearest[i]!]?.push(v);
   }
@@ -104,6 +173,7 @@ export function fitCalibration(
   const state: CalibrationState = {
     version: 1,
     rawScore: kind,
+    ...(mixture ? { mixture } : {}),
     perPrototype,
     global,
     reference: [],
@@ -136,7 +206,7 @@ export function normalise(state: CalibrationState, c: ScoreColumns, i: number): 
   const k = c.nearest[i]!;
   const loc = state.perPrototype.loc[k] ?? state.global.loc;
   const scale = state.perPrototype.scale[k] ?? state.global.scale;
-  let z = (raw(c, state.rawScore, i) - loc) / scale;
+  let z = (rawScore(state, c, i) - loc) / scale;
   if (state.recon && c.recon) z = Math.max(z, (c.recon[i]! - state.recon.loc) / state.recon.scale);
   return z;
 }

@@ -97,7 +97,10 @@ export async function buildModel(
   try {
     const trainScores = await scoreAll(scorer, Xtrain, trainIdx.length, d, opts.scoreBatch ?? 4096);
     const calScores = await scoreAll(scorer, Xcal, calIdx.length, d, opts.scoreBatch ?? 4096);
-    const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, opts.calibration);
+    const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, {
+      embedDim: result.model.prototypes.m,
+      ...opts.calibration,
+    });
     const stats = prototypeStats(Xtrain, trainIdx.length, d, trainScores.nearest, result.model.prototypes.K);
     const parts: ArtifactParts = {
       inputDim: d,
@@ -142,17 +145,19 @@ export async function scoreAll(
   const sQ = new Float32Array(n);
   const nearest = new Int32Array(n);
   let recon: Float32Array | undefined;
+  let D: Float32Array | undefined;
   const batches: ScoreBatch[] = [];
   for (let s = 0; s < n; s += chunk) {
     const m = Math.min(chunk, n - s);
     const b = await scorer.score(X.subarray(s * d, (s + m) * d), m);
+    (D ??= new Float32Array(n * b.K)).set(b.D, s * b.K);
     sMin.set(b.sMin, s);
     sQ.set(b.sQ, s);
     nearest.set(b.nearest, s);
     if (b.recon) (recon ??= new Float32Array(n)).set(b.recon, s);
     batches.push(b);
   }
-  return { n, sMin, sQ, nearest, ...(recon ? { recon } : {}), batches };
+  return { n, sMin, sQ, nearest, ...(recon ? { recon } : {}), ...(D ? { D } : {}), batches };
 }
 
 function epochJson(m: EpochMetrics): JsonValue {
