@@ -237,9 +237,44 @@ class KafkajsProducer implements Producer {
       });
     }
     if (records.length === 0) return;
-    await wrap('producer.send', () =>
-      this.p.sendBatch({ topicMessages: toTopicMessages(records), acks: -1 }),
-    );
+    // With one request in flight (idempotent), sends that arrive while one is on the wire go out
+    // together in the next request, in call order (so per-partition order holds), instead of
+    // each waiting its own round trip.
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ records, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private readonly queued: {
+    records: ProducerRecord[];
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private flushing = false;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0) {
+        let n = 0;
+        let take = 0;
+        while (take < this.queued.length && (take === 0 || n + this.queued[take]!.records.length <= 10_000))
+          n += this.queued[take++]!.records.length;
+        const group = this.queued.splice(0, take);
+        const all = group.length === 1 ? group[0]!.records : group.flatMap((g) => g.records);
+        try {
+          await wrap('producer.send', () =>
+            this.p.sendBatch({ topicMessages: toTopicMessages(all), acks: -1 }),
+          );
+          for (const g of group) g.resolve();
+        } catch (e) {
+          for (const g of group) g.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
