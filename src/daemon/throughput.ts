@@ -203,7 +203,7 @@ export async function kafkaBacklogRun(
   o: KafkaBenchOptions,
   ev: PreparedEvents,
   passThrough = false,
-): Promise<{ events_per_s: number; seconds: number }> {
+): Promise<{ events_per_s: number; seconds: number; cpu_us_per_event: number }> {
   const client = createKafkaClient({
     impl: o.client,
     brokers: o.brokers,
@@ -218,25 +218,35 @@ export async function kafkaBacklogRun(
     let first = 0;
     let delivered = 0;
     let last = 0;
+    // CPU of this process (all its threads: JS, librdkafka, ONNX Runtime) over the same span.
+    let cpu0: NodeJS.CpuUsage | undefined;
+    let cpu = 0;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const daemon = daemonFor(o, topic, (records, at) => {
       delivered += records.length;
       last = at;
-      if (delivered >= ev.values.length) resolveDone();
+      if (delivered >= ev.values.length) {
+        const d = process.cpuUsage(cpu0);
+        cpu = d.user + d.system;
+        resolveDone();
+      }
     });
     const fetchStart = () => {
-      if (!first) first = Date.now();
+      if (!first) {
+        first = Date.now();
+        cpu0 = process.cpuUsage();
+      }
     };
     // The first fetch is the start of the clock: the processor is wrapped to see it.
-    const process = daemon.processor.process.bind(daemon.processor);
+    const score = daemon.processor.process.bind(daemon.processor);
     daemon.processor.process = (b) => {
       fetchStart();
       if (passThrough)
         return Promise.resolve({
           out: b.records.map((r) => ({ topic: `${topic}.ddcl.enriched`, key: r.key, value: r.value })),
         });
-      return process(b);
+      return score(b);
     };
     try {
       await daemon.start();
@@ -253,7 +263,7 @@ export async function kafkaBacklogRun(
       await daemon.stop();
     }
     const seconds = (last - first) / 1000;
-    return { events_per_s: ev.values.length / seconds, seconds };
+    return { events_per_s: ev.values.length / seconds, seconds, cpu_us_per_event: cpu / ev.values.length };
   } finally {
     await admin
       .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])

@@ -123,13 +123,13 @@ export const benchThroughput: Command = {
       for (let r = 0; r < runs; r++) {
         const b = await t.kafkaBacklogRun(o, ev);
         say(
-          `backlog run ${r + 1}: ${events} events in ${b.seconds.toFixed(2)} s = ${Math.round(b.events_per_s)} events/s`,
+          `backlog run ${r + 1}: ${events} events in ${b.seconds.toFixed(2)} s = ${Math.round(b.events_per_s)} events/s, ${b.cpu_us_per_event.toFixed(1)} us CPU per event`,
         );
         backlog.push(b);
         // Interleaved with the daemon's runs, so that both see the same machine.
         const q = await t.kafkaBacklogRun(o, ev, true);
         say(
-          `pass-through run ${r + 1} (no scoring): ${events} events in ${q.seconds.toFixed(2)} s = ${Math.round(q.events_per_s)} events/s`,
+          `pass-through run ${r + 1} (no scoring): ${events} events in ${q.seconds.toFixed(2)} s = ${Math.round(q.events_per_s)} events/s, ${q.cpu_us_per_event.toFixed(1)} us CPU per event`,
         );
         pass.push(q);
       }
@@ -145,6 +145,10 @@ export const benchThroughput: Command = {
         mode: 'kafka',
         events_per_s: t.median(backlog.map((x) => x.events_per_s)),
         pass_through_events_per_s: t.median(pass.map((x) => x.events_per_s)),
+        // CPU time of the bench process (all threads) per event over the backlog span: less
+        // sensitive than events/s to what else the machine runs.
+        cpu_us_per_event: t.median(backlog.map((x) => x.cpu_us_per_event)),
+        pass_through_cpu_us_per_event: t.median(pass.map((x) => x.cpu_us_per_event)),
         batch,
         p50_ms: t.median(latency.map((x) => x.p50_ms)),
         p99_ms: t.median(latency.map((x) => x.p99_ms)),
