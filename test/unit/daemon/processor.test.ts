@@ -7,26 +7,14 @@ import { ScoringProcessor } from '../../../src/daemon/processor.js';
 import { ModelRegistry } from '../../../src/registry/registry.js';
 import { ServingModel } from '../../../src/serve/servingModel.js';
 import type { ConsumedRecord, RecordBatch } from '../../../src/stream/types.js';
-import { runTrainJob } from '../../../src/train/retrain/job.js';
-import { Retrainer } from '../../../src/train/retrain/retrainer.js';
 import { InlierWindow } from '../../../src/train/retrain/window.js';
-import { avro, codecConfig, events, samplesOf, spec, tempDir, TINY } from '../retrain/fixtures.js';
+import { avro, events, retrainer, samplesOf, tempDir } from '../retrain/fixtures.js';
 
 test('concurrent batches are scored exactly as one after another', async (t) => {
   const reg = new ModelRegistry(tempDir(t));
   const window = new InlierWindow({ maxEvents: 5000, maxAgeMs: 30 * 86_400_000 });
   window.add(samplesOf(events(1500, { seed: 41 })));
-  const trained = await new Retrainer({
-    name: 'pay',
-    registry: reg,
-    window,
-    codec: codecConfig(),
-    spec: spec(),
-    train: TINY,
-    minEvents: 500,
-    serving: () => undefined,
-    trainer: runTrainJob,
-  }).retrain();
+  const trained = await retrainer(reg, window).retrain();
   assert.equal(trained.result, 'accepted', trained.reason);
   const model = await ServingModel.fromArtifact(await reg.load('pay'), { device: 'cpu' });
   t.after(() => model.release());

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { AvroCodec, loadSchemaJson } from '../../../src/codec/index.js';
 import { demoFeatureSpec } from '../../../src/daemon/demo.js';
 import { PaymentGenerator, type GeneratedEvent, type GeneratorOptions } from '../../../src/demo/generator.js';
+import type { ModelRegistry } from '../../../src/registry/registry.js';
 import type { TrainConfig } from '../../../src/train/config.js';
-import type { CodecConfig } from '../../../src/train/retrain/job.js';
-import type { WindowSample } from '../../../src/train/retrain/window.js';
+import { runTrainJob, type CodecConfig } from '../../../src/train/retrain/job.js';
+import { Retrainer, type RetrainerOptions } from '../../../src/train/retrain/retrainer.js';
+import type { InlierWindow, WindowSample } from '../../../src/train/retrain/window.js';
 
 export const TINY: Partial<TrainConfig> = {
   epochs: 3,
@@ -40,4 +42,24 @@ export function tempDir(t: { after(fn: () => void): void }): string {
   const d = mkdtempSync(join(tmpdir(), 'ddcl-retrain-'));
   t.after(() => rmSync(d, { recursive: true, force: true }));
   return d;
+}
+
+/** A retrainer of model 'pay' on the payment stream, TINY config, training in process. */
+export function retrainer(
+  reg: ModelRegistry,
+  window: InlierWindow,
+  extra: Partial<RetrainerOptions> = {},
+): Retrainer {
+  return new Retrainer({
+    name: 'pay',
+    registry: reg,
+    window,
+    codec: codecConfig(),
+    spec: spec(),
+    train: TINY,
+    minEvents: 500,
+    serving: () => undefined,
+    trainer: runTrainJob,
+    ...extra,
+  });
 }

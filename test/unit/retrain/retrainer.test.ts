@@ -9,33 +9,9 @@ import { ServingModel } from '../../../src/serve/servingModel.js';
 import type { ConsumedRecord } from '../../../src/stream/types.js';
 import { gradeRecords } from '../../../src/train/retrain/gate.js';
 import { runTrainJob, type TrainJob } from '../../../src/train/retrain/job.js';
-import {
-  loadCurrent,
-  Retrainer,
-  validationOf,
-  type RetrainerOptions,
-} from '../../../src/train/retrain/retrainer.js';
+import { loadCurrent, validationOf } from '../../../src/train/retrain/retrainer.js';
 import { InlierWindow } from '../../../src/train/retrain/window.js';
-import { avro, codecConfig, events, samplesOf, spec, tempDir, TINY } from './fixtures.js';
-
-function retrainer(
-  reg: ModelRegistry,
-  window: InlierWindow,
-  extra: Partial<RetrainerOptions> = {},
-): Retrainer {
-  return new Retrainer({
-    name: 'pay',
-    registry: reg,
-    window,
-    codec: codecConfig(),
-    spec: spec(),
-    train: TINY,
-    minEvents: 500,
-    serving: () => undefined,
-    trainer: runTrainJob,
-    ...extra,
-  });
-}
+import { avro, events, retrainer, samplesOf, tempDir } from './fixtures.js';
 
 describe('Retrainer', () => {
   it('trains on the configured device and reports it; an explicit GPU that cannot start fails the run', async (t) => {
