@@ -5,6 +5,7 @@
 // prototype's members' mean and std per feature). Labels are used only for the AUCs.
 //   node --import tsx bench/adbench-scores.ts ADBENCH_DIR 'CONFIGS_JSON' [SETS...]
 // CONFIGS_JSON: [{ "train": {...}, "features": { "clip": 5 }, "models": 1 }, ...]
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadMatrix } from '../src/data/index.js';
 import { rocAuc } from '../src/eval/metrics.js';
@@ -136,7 +137,7 @@ for (const c of configs) {
         if (fit(i)) for (let j = 0; j < d; j++) gs[j]! += (X[i * d + j]! - gm[j]!) ** 2 / nfit;
       for (let j = 0; j < d; j++) gs[j] = Math.sqrt(gs[j]!);
       const stats = built.parts.prototypes.stats as { count: number; mean: number[]; std: number[] }[];
-      for (const floor of [0.2]) {
+      for (const floor of [0.05, 0.2, 1]) {
         const near = new Float64Array(m.n);
         const mix = new Float64Array(m.n);
         const sd = stats.map((p) => p.std.map((v, j) => Math.max(v, floor * gs[j]!, 1e-6)));
@@ -153,6 +154,10 @@ for (const c of configs) {
           mix[i] = -lse(tin);
         }
         add(`nearIn${floor}`, near);
+        add(
+          `logNearIn${floor}`,
+          Float64Array.from(near, (v) => Math.log(v + 1e-9)),
+        );
         add(`mixIn${floor}`, mix);
         const rr = rank(mix);
         const rc = rank(recon);
@@ -174,6 +179,28 @@ for (const c of configs) {
           false,
         );
       }
+      {
+        // Joint negative log-likelihood: the mixture over the embedding plus a Gaussian decoder
+        // (per-feature variance = the mean reconstruction error of the training rows).
+        let mr = 0;
+        for (let i = 0; i < m.n; i++) if (fit(i)) mr += recon[i]! / nfit;
+        add(
+          'joint',
+          Float64Array.from(gmmE, (v, i) => v + (0.5 * d * recon[i]!) / mr),
+        );
+        add(
+          'joint1',
+          Float64Array.from(gmmE1, (v, i) => v + (0.5 * d * recon[i]!) / mr),
+        );
+        const a = robust(gmmE);
+        const b = robust(recon);
+        for (const w of [0.5, 2])
+          add(
+            `gmmEz+${w}recz`,
+            Float64Array.from(gmmE, (x, i) => (x - a.loc) / a.scale + (w * (recon[i]! - b.loc)) / b.scale),
+            false,
+          );
+      }
       const re = rank(gmmE);
       const rc = rank(recon);
       add(
@@ -186,6 +213,14 @@ for (const c of configs) {
       console.log(`${tag} ${s} ${failed}`);
       continue;
     }
+    if (process.env.DUMP)
+      writeFileSync(
+        join(process.env.DUMP, `${s}.json`),
+        JSON.stringify({
+          y,
+          scores: Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, Array.from(v)])),
+        }),
+      );
     const line: string[] = [];
     for (const [k, v] of Object.entries(sum)) {
       const a = rocAuc(y, v);

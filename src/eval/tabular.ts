@@ -7,7 +7,8 @@
 // ensemble over initialisations).
 import type { DataMatrix } from '../data/matrix.js';
 import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
-import { Calibrator, rawScore, type RawScoreKind } from '../serve/calibration.js';
+import { Calibrator, inputDeviation, rawScore, type RawScoreKind } from '../serve/calibration.js';
+import type { PrototypeStats } from '../serve/explain.js';
 import { OnnxScorer } from '../serve/scorer.js';
 import { buildModel, scoreAll } from '../train/buildModel.js';
 import type { TrainConfig } from '../train/config.js';
@@ -35,6 +36,12 @@ export interface TabularConfig {
    * norms inflate the z of rows near tight prototypes; on ADBench 'global' ranks better.
    */
   score?: 'calibrated' | 'global';
+  /**
+   * Add the input deviation (distance, per feature, from the members of the row's nearest
+   * prototype; serve/calibration inputDeviation) to the score: its z is summed ('global') or
+   * maxed ('calibrated') with the others.
+   */
+  inputDeviation?: boolean;
   /** Options of every numeric column's feature (src/features NumericOptions: clip, squash, log1p). */
   features?: NumericOptions;
 }
@@ -53,6 +60,7 @@ export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
   rawScore: 's_mix',
   models: 3,
   score: 'global',
+  inputDeviation: true,
 });
 
 export interface TabularResult {
@@ -83,6 +91,7 @@ export async function evalTabular(
     const built = await buildModel(spec, rows, {
       train: { ...cfg.train, seed: seed0 + s },
       calibration: { rawScore: cfg.rawScore },
+      inputDeviation: cfg.inputDeviation ?? false,
     });
     const fz = built.featurizer;
     const X = fz.featurizeMany(rows);
@@ -92,10 +101,15 @@ export async function evalTabular(
     try {
       const cols = await scoreAll(scorer, X.X, X.rows, fz.dim);
       const st = built.calibration;
+      if (st.deviation) {
+        const stats = (built.parts.prototypes as { stats: PrototypeStats[] }).stats;
+        cols.dev = inputDeviation(stats, st.deviation.spread, X.X, X.rows, fz.dim, cols.nearest);
+      }
       if ((cfg.score ?? 'calibrated') === 'global') {
         for (let i = 0; i < m.n; i++) {
           let z = (rawScore(st, cols, i) - st.global.loc) / st.global.scale;
           if (st.recon && cols.recon) z += (cols.recon[i]! - st.recon.loc) / st.recon.scale;
+          if (st.deviation && cols.dev) z += (cols.dev[i]! - st.deviation.loc) / st.deviation.scale;
           score[i]! += z / cfg.models;
         }
       } else {

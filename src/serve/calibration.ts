@@ -40,6 +40,11 @@ export interface CalibrationState {
   recon?: { loc: number; scale: number };
   /** Present when rawScore is 's_mix'. */
   mixture?: MixtureState;
+  /**
+   * Input deviation (CalibrationOptions.inputDeviation): per-feature spread floor (the feature's
+   * std over the training rows) and the robust norm of the deviation column.
+   */
+  deviation?: { spread: number[]; loc: number; scale: number };
   /** Sorted clean calibration z-scores (subsampled to at most `maxReference`). */
   reference: number[];
   /** Exponential tail above the reference's `tailQuantile`: P(z > zq + t) = tailMass * exp(-t / beta). */
@@ -58,6 +63,12 @@ export interface CalibrationOptions {
   /** Embedding dimension m ('s_mix' only: the mixture's normalising constant). Default 1. */
   embedDim?: number;
   /**
+   * Per-feature spread floor of the input deviation (score columns' `dev`, see inputDeviation).
+   * When set and the columns carry `dev`, its robust z is fitted, and counts like the
+   * reconstruction z (the larger one in normalise). Unset: not used.
+   */
+  inputDeviation?: { spread: number[] };
+  /**
    * Rows the per-prototype norms are fitted on: 'train' (in-sample: scores are smaller than on
    * unseen rows, so new normal rows look unusual) or 'calibration' (the held-out rows; default).
    */
@@ -72,6 +83,48 @@ export interface ScoreColumns {
   recon?: Float32Array | Float64Array | number[];
   /** n x K squared distances to the prototypes, row-major (needed by 's_mix'). */
   D?: Float32Array | Float64Array | number[];
+  /** Input deviation from the nearest prototype's members (inputDeviation), when used. */
+  dev?: Float32Array | Float64Array | number[];
+}
+
+/** Standard deviation of each feature over n rows (X row-major n x d): the deviation's spread floor. */
+export function featureSpread(X: ArrayLike<number>, n: number, d: number): number[] {
+  const mean = new Float64Array(d);
+  const sq = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) {
+      const v = X[i * d + j]!;
+      mean[j]! += v;
+      sq[j]! += v * v;
+    }
+  return Array.from(mean, (s, j) => {
+    const m = n > 0 ? s / n : 0;
+    return Math.max(Math.sqrt(Math.max(n > 0 ? sq[j]! / n - m * m : 0, 0)), 1e-6);
+  });
+}
+
+/**
+ * Input deviation of each row from the members of its nearest prototype, in input (feature)
+ * space: sum_j ((x_j - mean_kj) / max(std_kj, spread_j))^2, the squared length of the
+ * explanation's per-feature deviations with the feature's overall spread as the floor.
+ */
+export function inputDeviation(
+  stats: readonly { mean: ArrayLike<number>; std: ArrayLike<number> }[],
+  spread: ArrayLike<number>,
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+  nearest: ArrayLike<number>,
+): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = stats[nearest[i]!];
+    if (!p) continue;
+    let q = 0;
+    for (let j = 0; j < d; j++) q += ((X[i * d + j]! - p.mean[j]!) / Math.max(p.std[j]!, spread[j]!)) ** 2;
+    out[i] = q;
+  }
+  return out;
 }
 
 function quantileSorted(s: ArrayLike<number>, p: number): number {
@@ -181,6 +234,11 @@ export function fitCalibration(
     ...(opts.likelihood ? { likelihood: opts.likelihood } : {}),
   };
   if (normRows.recon) state.recon = robust(Array.from(normRows.recon as ArrayLike<number>));
+  if (opts.inputDeviation && normRows.dev)
+    state.deviation = {
+      spread: [...opts.inputDeviation.spread],
+      ...robust(Array.from(normRows.dev as ArrayLike<number>)),
+    };
   const zs = new Float64Array(calib.n);
   for (let i = 0; i < calib.n; i++) zs[i] = normalise(state, calib, i);
   zs.sort();
@@ -208,6 +266,7 @@ export function normalise(state: CalibrationState, c: ScoreColumns, i: number): 
   const scale = state.perPrototype.scale[k] ?? state.global.scale;
   let z = (rawScore(state, c, i) - loc) / scale;
   if (state.recon && c.recon) z = Math.max(z, (c.recon[i]! - state.recon.loc) / state.recon.scale);
+  if (state.deviation && c.dev) z = Math.max(z, (c.dev[i]! - state.deviation.loc) / state.deviation.scale);
   return z;
 }
 

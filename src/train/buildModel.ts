@@ -7,7 +7,9 @@ import { Featurizer, fitFeatureSpec, type FeatureSpec } from '../features/index.
 import type { BackboneWeights, DclWeights, ScoreBatch, TrainWeights } from '../model/types.js';
 import type { ArtifactParts, JsonValue, NamedTensor, WeightsPart } from '../registry/artifact.js';
 import {
+  featureSpread,
   fitCalibration,
+  inputDeviation,
   type CalibrationOptions,
   type CalibrationState,
   type ScoreColumns,
@@ -42,6 +44,12 @@ export interface BuildOptions {
    * on the whole window. Bounds the retraining time of large windows.
    */
   maxTrainRows?: number;
+  /**
+   * Fit the input deviation (each row's distance, per feature, from the members of its nearest
+   * prototype; serve/calibration inputDeviation) into the calibration, beside the raw score and
+   * the reconstruction error. Default false.
+   */
+  inputDeviation?: boolean;
 }
 
 export interface BuiltModel {
@@ -97,11 +105,15 @@ export async function buildModel(
   try {
     const trainScores = await scoreAll(scorer, Xtrain, trainIdx.length, d, opts.scoreBatch ?? 4096);
     const calScores = await scoreAll(scorer, Xcal, calIdx.length, d, opts.scoreBatch ?? 4096);
-    const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, {
-      embedDim: result.model.prototypes.m,
-      ...opts.calibration,
-    });
     const stats = prototypeStats(Xtrain, trainIdx.length, d, trainScores.nearest, result.model.prototypes.K);
+    let calOpts: CalibrationOptions = { embedDim: result.model.prototypes.m, ...opts.calibration };
+    if (opts.inputDeviation) {
+      const spread = featureSpread(Xtrain, trainIdx.length, d);
+      trainScores.dev = inputDeviation(stats, spread, Xtrain, trainIdx.length, d, trainScores.nearest);
+      calScores.dev = inputDeviation(stats, spread, Xcal, calIdx.length, d, calScores.nearest);
+      calOpts = { ...calOpts, inputDeviation: { spread } };
+    }
+    const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, calOpts);
     const parts: ArtifactParts = {
       inputDim: d,
       inputSchemaFingerprint: opts.inputSchemaFingerprint ?? '',

@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Calibrator,
+  featureSpread,
   fitCalibration,
   fitMixture,
+  inputDeviation,
   mixtureScore,
   rawScore,
   type ScoreColumns,
@@ -86,4 +88,31 @@ test("'s_mix' through fitCalibration: far rows and rows off a tight prototype gr
   const noD: ScoreColumns = { ...ordinary };
   delete noD.D;
   assert.throws(() => cal.grade(noD, 0), /needs the distance matrix D/);
+});
+
+test('input deviation: distance per feature from the nearest prototype members, spread-floored; fitted and maxed', () => {
+  const stats = [
+    { mean: [0, 0], std: [1, 0] },
+    { mean: [10, 10], std: [0.5, 0.5] },
+  ];
+  const spread = featureSpread([0, 0, 2, 0, 10, 10, 12, 10], 4, 2);
+  assert.ok(Math.abs(spread[0]! - Math.sqrt(26)) < 1e-9 && Math.abs(spread[1]! - 5) < 1e-9, `${spread}`);
+  const X = [1, 5, 10, 10];
+  const dev = inputDeviation(stats, [0.1, 2], X, 2, 2, [0, 1]);
+  // Row 0 against prototype 0: (1 / 1)^2 + (5 / max(0, 2))^2; row 1 sits on prototype 1.
+  assert.deepEqual(Array.from(dev), [1 + 6.25, 0]);
+  const rng = new Rng(4);
+  const cols = (n: number): ScoreColumns => {
+    const v = Array.from({ length: n }, () => Math.abs(rng.normal()));
+    return { n, sMin: v, sQ: v, nearest: v.map(() => 0), dev: v.map(() => Math.abs(rng.normal())) };
+  };
+  const state = fitCalibration(cols(2000), 1, cols(2000), { inputDeviation: { spread } });
+  assert.ok(state.deviation && state.deviation.spread.length === 2);
+  const cal = new Calibrator(state);
+  const base = { n: 1, sMin: [0.5], sQ: [0.5], nearest: [0] };
+  assert.ok(cal.grade({ ...base, dev: [50] }, 0).z > cal.grade({ ...base, dev: [0.5] }, 0).z + 10);
+  // Without the option the column is ignored.
+  const plain = new Calibrator(fitCalibration(cols(2000), 1, cols(2000)));
+  assert.equal(plain.state.deviation, undefined);
+  assert.equal(plain.grade({ ...base, dev: [50] }, 0).z, plain.grade(base, 0).z);
 });
