@@ -2,9 +2,12 @@
 // file without its labels (ADBench's unsupervised setting, the one IsolationForest is compared
 // in), through buildModel exactly as `ddcl train` builds it (features robust-scaled on the
 // training rows, DDCL, ONNX, calibration on the held-out fifth); every row is then scored through
-// ONNX Runtime and graded by the daemon's Calibrator. Labels are read only for ROC-AUC and PR-AUC.
-// With `models` > 1 the per-prototype z of several seeds are averaged (one configuration, an
-// ensemble over initialisations).
+// ONNX Runtime and normalised by the calibration fitted with the model. Labels are read only for
+// ROC-AUC and PR-AUC. Default row score ('global'): robust z (against the held-out rows) of the
+// prototype mixture 's_mix' (the DDCL distances to the prototypes, each prototype weighted by its
+// share and spread), plus the z of the decoder's reconstruction error, plus the z of the input
+// deviation from the nearest prototype's members. With `models` > 1 the z of several seeds are
+// averaged (one configuration, an ensemble over initialisations).
 import type { DataMatrix } from '../data/matrix.js';
 import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
 import { Calibrator, inputDeviation, rawScore, type RawScoreKind } from '../serve/calibration.js';
@@ -32,7 +35,8 @@ export interface TabularConfig {
   /**
    * Row score of one model: 'calibrated' = the daemon Calibrator's z (per-prototype robust z of
    * the raw score, max with the reconstruction z); 'global' = robust z of the raw score against
-   * all held-out rows (one norm for every prototype) plus the reconstruction z. Per-prototype
+   * all held-out rows (one norm for every prototype) plus the reconstruction z (and the input
+   * deviation's z with inputDeviation). Per-prototype
    * norms inflate the z of rows near tight prototypes; on ADBench 'global' ranks better.
    */
   score?: 'calibrated' | 'global';
