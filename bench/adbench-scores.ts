@@ -128,6 +128,19 @@ for (const c of configs) {
         gmmE1[i] = -lse(t);
       }
       add('gmmE', gmmE);
+      for (const fl of [0.1, 0.3]) {
+        const g = new Float64Array(m.n);
+        const s2f = Float64Array.from(s2, (v) => Math.max(v, fl * gvar));
+        for (let i = 0; i < m.n; i++) {
+          for (let k = 0; k < K; k++)
+            t[k] =
+              Math.log((cnt[k]! + 1) / (nfit + K)) -
+              0.5 * mEmb * Math.log(s2f[k]!) -
+              D[i * K + k]! / (2 * s2f[k]!);
+          g[i] = -lse(t);
+        }
+        add(`gmmEf${fl}`, g);
+      }
       add('gmmE1', gmmE1);
       // Input-space diagonal Gaussian per prototype (members' mean and std), std floored.
       const gs = new Float64Array(d);
