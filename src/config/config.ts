@@ -83,7 +83,18 @@ export interface DdclConfig {
   };
   delivery: 'at-least-once' | 'exactly-once';
   model: { name: string; registry: string; device: Device; threads: number };
-  scoring: { alertThreshold: number; topFeatures: number };
+  /**
+   * rawScore and inputDeviation shape the models trained from now on (their calibration): 's_q'
+   * (sum_k q_k d_k, default), 's_min' (nearest prototype) or 's_mix' (a mixture over the
+   * prototypes: share and spread of each); inputDeviation adds each event's distance, per feature,
+   * from the members of its nearest prototype. A served model grades with what it was built with.
+   */
+  scoring: {
+    alertThreshold: number;
+    topFeatures: number;
+    rawScore: 's_q' | 's_min' | 's_mix';
+    inputDeviation: boolean;
+  };
   training: {
     enabled: boolean;
     /** node-cron expression, e.g. "0 * * * *"; empty = no schedule. */
@@ -122,7 +133,7 @@ export const DEFAULT_CONFIG: DdclConfig = {
   },
   delivery: 'at-least-once',
   model: { name: 'default', registry: 'models', device: 'auto', threads: 2 },
-  scoring: { alertThreshold: 0.99, topFeatures: 3 },
+  scoring: { alertThreshold: 0.99, topFeatures: 3, rawScore: 's_q', inputDeviation: false },
   training: {
     enabled: true,
     schedule: '',
@@ -159,6 +170,7 @@ const ENUMS: Record<string, readonly string[]> = {
   'input.format': ['json', 'avro', 'confluent'],
   delivery: ['at-least-once', 'exactly-once'],
   'model.device': ['auto', 'cpu', 'cuda', 'webgpu'],
+  'scoring.rawScore': ['s_q', 's_min', 's_mix'],
   'log.level': ['error', 'warn', 'info', 'debug'],
   'log.format': ['json', 'pretty'],
 };

@@ -56,6 +56,8 @@ export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number 
   const built = await buildModel(featureSpecFor(cfg, d.schema), records, {
     train: cfg.training.params as Partial<TrainConfig>,
     holdoutFraction: cfg.training.gate.holdoutFraction,
+    calibration: { rawScore: cfg.scoring.rawScore },
+    inputDeviation: cfg.scoring.inputDeviation,
     trainingWindow: { source: 'bootstrap', topics: cfg.input.topics, rows: records.length, refused },
   });
   const version = await d.registry.write(cfg.model.name, built.parts);

@@ -130,7 +130,7 @@ export class ScoringProcessor implements BatchProcessor {
     const n = rowOf.length;
     if (n > 0) {
       const t0 = performance.now();
-      const s = await m.scorer.score(X.subarray(0, n * dim), n);
+      const s = await m.score(X, n);
       o.metrics?.batchSeconds.observe({ stage: 'score' }, (performance.now() - t0) / 1000);
       const inliers: InlierSample[] = [];
       const now = Date.now();

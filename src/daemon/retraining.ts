@@ -57,6 +57,8 @@ export function retrainerSettings(cfg: DdclConfig, schema: object | undefined) {
     minEvents: cfg.training.minEvents,
     maxTrainRows: cfg.training.maxTrainRows,
     device: cfg.model.device,
+    calibration: { rawScore: cfg.scoring.rawScore },
+    inputDeviation: cfg.scoring.inputDeviation,
   };
 }
 

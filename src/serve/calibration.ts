@@ -127,6 +127,24 @@ export function inputDeviation(
   return out;
 }
 
+/**
+ * The score columns a calibration grades, for one scored batch: the batch itself, with the input
+ * deviation added when the calibration was fitted with it (X: the batch's n x d feature rows;
+ * stats: the artifact's per-prototype statistics). Without deviation in the state it is a no-op.
+ */
+export function gradeColumns<T extends ScoreColumns>(
+  cols: T,
+  state: Pick<CalibrationState, 'deviation'>,
+  stats: readonly { mean: ArrayLike<number>; std: ArrayLike<number> }[],
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+): T {
+  if (state.deviation && !cols.dev)
+    cols.dev = inputDeviation(stats, state.deviation.spread, X, n, d, cols.nearest);
+  return cols;
+}
+
 function quantileSorted(s: ArrayLike<number>, p: number): number {
   if (s.length === 0) return 0;
   const x = p * (s.length - 1);

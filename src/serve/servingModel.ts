@@ -2,7 +2,8 @@
 // explanations. The daemon holds one and swaps it between micro-batches.
 import { Featurizer } from '../features/index.js';
 import type { ModelArtifact } from '../registry/artifact.js';
-import { Calibrator, type CalibrationState } from './calibration.js';
+import type { ScoreBatch } from '../model/types.js';
+import { Calibrator, gradeColumns, type CalibrationState, type ScoreColumns } from './calibration.js';
 import {
   planDevice,
   probeDevices,
@@ -57,6 +58,22 @@ export class ServingModel {
       explainer,
       device,
       a,
+    );
+  }
+
+  /**
+   * Scores n feature rows (X: n x dim) and returns the columns the calibrator grades: ONNX
+   * Runtime's outputs, plus the input deviation when this model's calibration uses it.
+   */
+  async score(X: Float32Array, n: number): Promise<ScoreBatch & ScoreColumns> {
+    const b = await this.scorer.score(X.subarray(0, n * this.dim), n);
+    return gradeColumns(
+      b as ScoreBatch & ScoreColumns,
+      this.calibrator.state,
+      this.artifact.prototypes.stats,
+      X,
+      n,
+      this.dim,
     );
   }
 

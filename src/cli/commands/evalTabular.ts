@@ -9,8 +9,10 @@ export const evalTabular: Command = {
     description:
       'The model is built on every row without the labels (features robust-scaled on the training\n' +
       'rows, DDCL, ONNX, calibration on a held-out fifth, as `ddcl train`); every row is scored through\n' +
-      'ONNX Runtime; the labels (y) are read only for the AUCs, which rank the robust z of s_min\n' +
-      "against the held-out rows plus the reconstruction error's z, averaged over --models seeds.",
+      'ONNX Runtime; the labels (y) are read only for the AUCs. The row score is the sum of three\n' +
+      'robust z against the held-out rows: the prototype mixture (s_mix: each prototype with its\n' +
+      "share of the rows and its members' spread, over the DDCL distances), the reconstruction error\n" +
+      "and the input deviation from the nearest prototype's members; averaged over --models seeds.",
     options: {
       file: {
         kind: 'string',

@@ -60,7 +60,7 @@ export const score: Command = {
       const n = Math.min(batch, m.n - s);
       for (let i = 0; i < n; i++)
         model.featurizer.featurize(m.X.subarray((s + i) * m.d, (s + i + 1) * m.d), X, i * model.dim);
-      const b = await model.scorer.score(X.subarray(0, n * model.dim), n);
+      const b = await model.score(X, n);
       if (out) {
         let chunk = '';
         for (let i = 0; i < n; i++) {

@@ -41,6 +41,16 @@ export const train: Command = {
         choices: ['auto', 'cpu', 'cuda', 'webgpu'],
         default: 'auto',
       },
+      'raw-score': {
+        kind: 'string',
+        help: 'what the calibration grades: s_q (sum q_k d_k), s_min (nearest prototype), s_mix (prototype mixture)',
+        choices: ['s_q', 's_min', 's_mix'],
+        default: 's_q',
+      },
+      'input-deviation': {
+        kind: 'boolean',
+        help: "also grade each row's distance, per feature, from its nearest prototype's members",
+      },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
     examples: [
@@ -89,6 +99,8 @@ export const train: Command = {
     for (let i = 0; i < m.n; i++) rows.push(m.X.subarray(i * m.d, (i + 1) * m.d));
     const built = await buildModel(numericSpecForColumns(m.columns), rows, {
       train: cfg,
+      calibration: { rawScore: str(p, 'raw-score') as 's_q' | 's_min' | 's_mix' },
+      inputDeviation: bool(p, 'input-deviation'),
       trainingWindow: { file: str(p, 'data')!, rows: m.n },
     });
     const registry = new ModelRegistry(str(p, 'out')!);

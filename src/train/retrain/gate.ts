@@ -10,7 +10,7 @@
 // The decision is data: it goes into the manifest's `validation`, the log and the metrics.
 import { Featurizer } from '../../features/index.js';
 import type { JsonValue } from '../../registry/artifact.js';
-import { Calibrator, type CalibrationState } from '../../serve/calibration.js';
+import { Calibrator, gradeColumns, type CalibrationState } from '../../serve/calibration.js';
 import { OnnxScorer } from '../../serve/scorer.js';
 
 export interface GateConfig {
@@ -85,6 +85,8 @@ export interface GateModel {
   onnx: Uint8Array;
   features: JsonValue;
   calibration: JsonValue;
+  /** Per-prototype input statistics (the input deviation's reference, when the calibration uses it). */
+  prototypes: { stats: readonly { mean: ArrayLike<number>; std: ArrayLike<number> }[] };
 }
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : v === null ? NaN : Number.NaN);
@@ -176,7 +178,8 @@ export async function gradeRecords(
     const chunk = 2048;
     for (let s = 0; s < many.rows; s += chunk) {
       const n = Math.min(chunk, many.rows - s);
-      const b = await scorer.score(many.X.subarray(s * fz.dim, (s + n) * fz.dim), n);
+      const Xs = many.X.subarray(s * fz.dim, (s + n) * fz.dim);
+      const b = gradeColumns(await scorer.score(Xs, n), cal.state, model.prototypes.stats, Xs, n, fz.dim);
       for (let i = 0; i < n; i++) {
         // A NaN raw score grades as 0 (no comparison holds for NaN): count it on z, not on the grade.
         const { z, grade } = cal.grade(b, i);

@@ -53,6 +53,8 @@ export interface TrainJob {
     holdoutFraction?: number;
     maxTrainRows?: number;
     calibration?: CalibrationOptions;
+    /** buildModel inputDeviation. */
+    inputDeviation?: boolean;
     parentVersion?: string | null;
     inputSchemaFingerprint?: string;
     trainingWindow?: JsonValue;
@@ -147,6 +149,7 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     ...(job.build.holdoutFraction !== undefined ? { holdoutFraction: job.build.holdoutFraction } : {}),
     ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
     ...(job.build.calibration ? { calibration: job.build.calibration } : {}),
+    ...(job.build.inputDeviation ? { inputDeviation: true } : {}),
     ...(job.build.parentVersion !== undefined ? { parentVersion: job.build.parentVersion } : {}),
     ...(job.build.inputSchemaFingerprint !== undefined
       ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint }

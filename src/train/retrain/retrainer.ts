@@ -11,6 +11,7 @@ import type { ModelArtifact, ArtifactParts, JsonValue } from '../../registry/art
 import type { ModelRegistry } from '../../registry/registry.js';
 import { ServingModel, type ServingModelOptions } from '../../serve/servingModel.js';
 import type { Producer } from '../../stream/types.js';
+import type { CalibrationOptions } from '../../serve/calibration.js';
 import type { DeviceRequest } from '../../serve/device.js';
 import type { TrainConfig } from '../config.js';
 import { resolveConfig } from '../config.js';
@@ -58,6 +59,10 @@ export interface RetrainerOptions {
   /** Store rejected versions (never current) for the record. Default true. */
   keepRejected?: boolean;
   inputSchemaFingerprint?: string;
+  /** How new models' calibration is fitted (scoring.rawScore). */
+  calibration?: CalibrationOptions;
+  /** Fit the input deviation into new models' calibration (scoring.inputDeviation). */
+  inputDeviation?: boolean;
   /** Where training runs (model.device); reported in the log and ddcl_device_info{stage="train"}. */
   device?: DeviceRequest;
   /** Default: a fresh worker thread per run. */
@@ -158,6 +163,8 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
         build: {
           parentVersion,
           maxTrainRows: o.maxTrainRows ?? 20_000,
+          ...(o.calibration ? { calibration: o.calibration } : {}),
+          ...(o.inputDeviation ? { inputDeviation: true } : {}),
           ...(o.inputSchemaFingerprint !== undefined
             ? { inputSchemaFingerprint: o.inputSchemaFingerprint }
             : {}),

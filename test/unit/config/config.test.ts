@@ -62,6 +62,9 @@ test('invalid configs name the key and the problem', () => {
     /unknown key \(known here: size, lingerMs, maxInFlight, concurrency, commitIntervalMs\)/,
   );
   fails({ delivery: 'twice' }, 'delivery', /one of at-least-once, exactly-once/);
+  fails({ scoring: { rawScore: 'max' } }, 'scoring.rawScore', /one of s_q, s_min, s_mix/);
+  fails({ batch: { commitIntervalMs: -5 } }, 'batch.commitIntervalMs', /must be >= 0/);
+  fails({ batch: { concurrency: 0 } }, 'batch.concurrency', /positive integer/);
   fails({ kafka: { brokers: ['nohost'] } }, 'kafka.brokers', /not host:port/);
   fails({ kafka: { brokers: 'a:1' } }, 'kafka.brokers', /list of strings/);
   fails({ input: { format: 'avro' } }, 'input.schema', /required when input.format is avro/);

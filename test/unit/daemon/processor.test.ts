@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { loadSchema } from '../../../src/codec/index.js';
 import { ScoringProcessor } from '../../../src/daemon/processor.js';
 import { ModelRegistry } from '../../../src/registry/registry.js';
+import { inputDeviation, normalise } from '../../../src/serve/calibration.js';
 import { ServingModel } from '../../../src/serve/servingModel.js';
 import type { ConsumedRecord, RecordBatch } from '../../../src/stream/types.js';
 import { InlierWindow } from '../../../src/train/retrain/window.js';
@@ -63,4 +64,47 @@ test('concurrent batches are scored exactly as one after another', async (t) => 
     one,
   );
   assert.equal(par.counts.scored, 1600);
+});
+
+test('scoring.rawScore s_mix and inputDeviation: the model grades with the mixture and the input deviation', async (t) => {
+  const reg = new ModelRegistry(tempDir(t));
+  const window = new InlierWindow({ maxEvents: 5000, maxAgeMs: 30 * 86_400_000 });
+  window.add(samplesOf(events(1500, { seed: 43 })));
+  const trained = await retrainer(reg, window, {
+    calibration: { rawScore: 's_mix' },
+    inputDeviation: true,
+  }).retrain();
+  assert.equal(trained.result, 'accepted', trained.reason);
+  const artifact = await reg.load('pay');
+  const cal = artifact.calibration as {
+    rawScore: string;
+    mixture?: unknown;
+    deviation?: { spread: number[] };
+  };
+  assert.equal(cal.rawScore, 's_mix');
+  assert.ok(cal.mixture, 'the mixture is fitted');
+  assert.ok(cal.deviation, 'the input deviation is fitted');
+  const model = await ServingModel.fromArtifact(artifact, { device: 'cpu' });
+  t.after(() => model.release());
+  const gen = events(300, { seed: 44, anomalyRate: 0.05 });
+  const X = new Float32Array(gen.length * model.dim);
+  model.featurizer.featurizeMany(gen.map((g) => g.event)).X.forEach((v, i) => (X[i] = v));
+  const cols = await model.score(X, gen.length);
+  assert.equal(cols.dev?.length, gen.length, 'ServingModel.score adds the deviation');
+  const expected = inputDeviation(
+    artifact.prototypes.stats,
+    cal.deviation.spread,
+    X,
+    gen.length,
+    model.dim,
+    cols.nearest,
+  );
+  assert.deepEqual(Array.from(cols.dev!), Array.from(expected));
+  // The grade counts the deviation: its z is a lower bound of the graded z.
+  const st = model.calibrator.state;
+  for (let i = 0; i < gen.length; i++) {
+    const z = normalise(st, cols, i);
+    assert.ok(Number.isFinite(z));
+    assert.ok(z >= (cols.dev![i]! - st.deviation!.loc) / st.deviation!.scale - 1e-9);
+  }
 });
