@@ -14,6 +14,12 @@ export interface CurveRow {
   minV: number;
   separation: number;
   forceNorm: number;
+  /** Prototypes nearest to at least one row (recorded by the jointly trained runs). */
+  usedPrototypes?: number;
+  /** Mean over rows of max_k q_ik (1/K uniform, 1 hard). */
+  meanMaxQ?: number;
+  /** Mean per-dimension variance of the embeddings over the batch. */
+  embedVar?: number;
 }
 
 export function curveFromEpochs(h: readonly EpochMetrics[]): CurveRow[] {
@@ -27,6 +33,9 @@ export function curveFromEpochs(h: readonly EpochMetrics[]): CurveRow[] {
     minV: m.minV,
     separation: m.separation,
     forceNorm: m.forceNorm,
+    usedPrototypes: m.usedPrototypes,
+    meanMaxQ: m.meanMaxQ,
+    embedVar: m.embedVar,
   }));
 }
 

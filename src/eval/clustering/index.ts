@@ -34,6 +34,7 @@ export {
   fuzzyGraph,
   laplacianEigenmap,
   normalisedAffinity,
+  symmetricEigen,
   umapLayout,
   type SparseSym,
   type Eigenmap,

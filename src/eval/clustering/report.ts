@@ -72,6 +72,26 @@ export function markdownReport(r: ClusteringBenchResult, command: string, figure
         `mean ${f3(d.separationForcePearson)} (per seed: ${d.separationForcePearsonBySeed.map(f3).join(', ')}). The paper reports -0.98.`,
     );
   } else L.push('- No DDCL-family method ran.');
+  const c = r.curve;
+  if (c.length > 0 && c[0]!.usedPrototypes !== undefined) {
+    // The jointly trained (paper) runs: where the prototypes and the assignments go per epoch.
+    L.push(
+      '',
+      '### ddcl, first seed: prototype use per epoch',
+      '',
+      '| epoch | T | L_q | V | separation | used prototypes | mean max q | embedding variance |',
+      '|---|---|---|---|---|---|---|---|',
+    );
+    const picks = [...new Set([0, 1, 2, 5, 10, 20, 30, 50, 75, 100, 125, c.length - 1])].filter(
+      (e) => e < c.length,
+    );
+    for (const e of picks) {
+      const x = c[e]!;
+      L.push(
+        `| ${x.epoch} | ${f3(x.T)} | ${f3(x.Lq)} | ${f3(x.V)} | ${f3(x.separation)} | ${x.usedPrototypes} | ${f3(x.meanMaxQ ?? NaN)} | ${f3(x.embedVar ?? NaN)} |`,
+      );
+    }
+  }
   L.push('', `![L_q, L_OLS and V per epoch, ddcl, first seed](${figure})`, '');
   L.push('## Configuration', '', '```json', JSON.stringify(r.config, null, 2), '```', '');
   return L.join('\n');

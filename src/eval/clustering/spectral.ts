@@ -87,6 +87,15 @@ export interface EigenmapOptions {
   /** Stop when 1 - (smallest cosine between the old and new subspaces) falls below this. */
   tol: number;
   seed: number;
+  /**
+   * Extra vectors carried in the block (0: the plain iteration of `dims` vectors). With any, the
+   * block is rotated to its Ritz vectors every 10 steps and convergence is judged on the wanted
+   * vectors' residuals ||M q - theta q|| alone, so a small gap after the dims-th eigenvalue no
+   * longer leaves the span (and so the seed) deciding the result.
+   */
+  oversample: number;
+  /** Drop the top (trivial, sqrt-degree) eigenvector and keep the next `dims` (UMAP's choice). */
+  skipTrivial: boolean;
 }
 
 export interface Eigenmap {
@@ -103,11 +112,21 @@ export interface Eigenmap {
  * leaves all distances (and so k-means and DDCL) unchanged.
  */
 export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> = {}): Eigenmap {
-  const o: EigenmapOptions = { dims: 10, maxIter: 3000, tol: 1e-9, seed: 0, ...opts };
-  const { n, rowStart, col, val } = M;
+  const o: EigenmapOptions = {
+    dims: 10,
+    maxIter: 3000,
+    tol: 1e-9,
+    seed: 0,
+    oversample: 0,
+    skipTrivial: false,
+    ...opts,
+  };
+  const { n } = M;
   const b = o.dims;
   if (!Number.isInteger(b) || b < 1 || b >= n)
     throw new ClusteringError('eigenmap dims', b, `must be an integer in [1, ${n - 1}]`);
+  if (o.oversample > 0 || o.skipTrivial) return ritzEigenmap(M, o);
+  const { rowStart, col, val } = M;
   const rng = new Rng(o.seed);
   let Q = new Float64Array(n * b);
   for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
@@ -153,6 +172,133 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
     for (let c = 0; c < b; c++) Y[i * b + c] = Q[i * b + c]! / norm;
   }
   return { Y, dims: b, iterations: it };
+}
+
+/** Z = (M + I) / 2 times Q, both n x b row-major. */
+function halfShiftedProduct(M: SparseSym, Q: Float64Array, Z: Float64Array, b: number): void {
+  const { n, rowStart, col, val } = M;
+  Z.fill(0);
+  for (let i = 0; i < n; i++) {
+    const zi = i * b;
+    for (let p = rowStart[i]!; p < rowStart[i + 1]!; p++) {
+      const w = val[p]!;
+      const qj = col[p]! * b;
+      for (let c = 0; c < b; c++) Z[zi + c]! += w * Q[qj + c]!;
+    }
+    for (let c = 0; c < b; c++) Z[zi + c] = 0.5 * (Z[zi + c]! + Q[zi + c]!);
+  }
+}
+
+/** Eigen-decomposition of a small symmetric matrix (b x b, row-major) by cyclic Jacobi. */
+export function symmetricEigen(A: Float64Array, b: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(A);
+  const v = new Float64Array(b * b);
+  for (let i = 0; i < b; i++) v[i * b + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < b; p++) for (let q = p + 1; q < b; q++) off += a[p * b + q]! ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < b; p++)
+      for (let q = p + 1; q < b; q++) {
+        const apq = a[p * b + q]!;
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (a[q * b + q]! - a[p * b + p]!) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < b; k++) {
+          const akp = a[k * b + p]!;
+          const akq = a[k * b + q]!;
+          a[k * b + p] = c * akp - s * akq;
+          a[k * b + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < b; k++) {
+          const apk = a[p * b + k]!;
+          const aqk = a[q * b + k]!;
+          a[p * b + k] = c * apk - s * aqk;
+          a[q * b + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < b; k++) {
+          const vkp = v[k * b + p]!;
+          const vkq = v[k * b + q]!;
+          v[k * b + p] = c * vkp - s * vkq;
+          v[k * b + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  const values = new Float64Array(b);
+  for (let i = 0; i < b; i++) values[i] = a[i * b + i]!;
+  return { values, vectors: v };
+}
+
+/**
+ * Subspace iteration with `oversample` extra vectors and Rayleigh-Ritz every 10 steps: the block
+ * is rotated to its Ritz vectors (eigenvalues descending) and the wanted ones (the top `dims`, or
+ * the `dims` after the trivial one) stop when every residual ||S q - theta q|| is below tol.
+ */
+function ritzEigenmap(M: SparseSym, o: EigenmapOptions): Eigenmap {
+  const n = M.n;
+  const first = o.skipTrivial ? 1 : 0;
+  const want = first + o.dims;
+  const b = Math.min(n, want + Math.max(0, o.oversample));
+  const rng = new Rng(o.seed);
+  let Q = new Float64Array(n * b);
+  for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
+  orthonormalise(Q, n, b);
+  let Z = new Float64Array(n * b);
+  let it = 0;
+  const ritz = (): number => {
+    // Q orthonormal; Z = S Q. B = Q^T Z, then Q <- Q V, Z <- Z V sorted by eigenvalue.
+    halfShiftedProduct(M, Q, Z, b);
+    const B = new Float64Array(b * b);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < b; c++) {
+        const q = Q[i * b + c]!;
+        for (let e = 0; e < b; e++) B[c * b + e]! += q * Z[i * b + e]!;
+      }
+    for (let c = 0; c < b; c++)
+      for (let e = c + 1; e < b; e++) B[c * b + e] = B[e * b + c] = 0.5 * (B[c * b + e]! + B[e * b + c]!);
+    const { values, vectors } = symmetricEigen(B, b);
+    const order = Array.from({ length: b }, (_, i) => i).sort((x, y) => values[y]! - values[x]!);
+    const Qn = new Float64Array(n * b);
+    const Zn = new Float64Array(n * b);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < b; c++) {
+        const oc = order[c]!;
+        let sq = 0;
+        let sz = 0;
+        for (let e = 0; e < b; e++) {
+          sq += Q[i * b + e]! * vectors[e * b + oc]!;
+          sz += Z[i * b + e]! * vectors[e * b + oc]!;
+        }
+        Qn[i * b + c] = sq;
+        Zn[i * b + c] = sz;
+      }
+    Q = Qn;
+    let worst = 0;
+    for (let c = 0; c < want; c++) {
+      const theta = values[order[c]!]!;
+      let r = 0;
+      for (let i = 0; i < n; i++) r += (Zn[i * b + c]! - theta * Qn[i * b + c]!) ** 2;
+      worst = Math.max(worst, Math.sqrt(r));
+    }
+    return worst;
+  };
+  for (; it < o.maxIter; it++) {
+    if (it % 10 === 0 && it > 0 && ritz() < o.tol) break;
+    halfShiftedProduct(M, Q, Z, b);
+    orthonormalise(Z, n, b);
+    [Q, Z] = [Z, Q];
+  }
+  if (it >= o.maxIter) ritz();
+  const Y = new Float32Array(n * o.dims);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let c = first; c < want; c++) norm += Q[i * b + c]! ** 2;
+    norm = Math.sqrt(norm) || 1;
+    for (let c = first; c < want; c++) Y[i * o.dims + c - first] = Q[i * b + c]! / norm;
+  }
+  return { Y, dims: o.dims, iterations: it };
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   manifoldEmbedding,
   normalisedAffinity,
   standardiseRows,
+  symmetricEigen,
   trainDdclHead,
   umapLayout,
   type CurveRow,
@@ -88,6 +89,15 @@ test('clusteringConfig: same settings for every call, typed error on too few row
   assert.ok((clusteringConfig(1797, 64, 'best').train.pretrainEpochs ?? 0) > 0);
   assert.equal(clusteringConfig(1797, 64, 'paper').manifold, null);
   assert.equal(clusteringConfig(1797, 64, 'best').manifold?.dims, 10);
+  // MNIST-sized tables get UMAP's default graph (15 neighbours, fuzzy union), digits 10 mutual.
+  assert.deepEqual(
+    [clusteringConfig(10000, 784).manifold?.knn, clusteringConfig(10000, 784).manifold?.mix],
+    [15, 1],
+  );
+  assert.deepEqual(
+    [clusteringConfig(1797, 64).manifold?.knn, clusteringConfig(1797, 64).manifold?.mix],
+    [10, 0],
+  );
   assert.throws(() => clusteringConfig(5, 3), ClusteringError);
 });
 
@@ -239,6 +249,43 @@ test('laplacianEigenmap: two disconnected groups map to two orthogonal unit dire
   assert.throws(
     () => laplacianEigenmap(normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2)), { dims: 10 }),
     ClusteringError,
+  );
+});
+
+test('symmetricEigen: a known 2 x 2 and a diagonal', () => {
+  // [[2, 1], [1, 2]]: eigenvalues 3 and 1, eigenvectors (1, 1) and (1, -1) / sqrt 2.
+  const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 1, 2]), 2);
+  const order = values[0]! > values[1]! ? [0, 1] : [1, 0];
+  assert.ok(Math.abs(values[order[0]!]! - 3) < 1e-12 && Math.abs(values[order[1]!]! - 1) < 1e-12);
+  const v = [vectors[order[0]!]!, vectors[2 + order[0]!]!];
+  assert.ok(Math.abs(Math.abs(v[0]!) - Math.SQRT1_2) < 1e-12 && Math.abs(v[0]! - v[1]!) < 1e-12);
+  const d = symmetricEigen(Float64Array.from([5, 0, 0, 0, -1, 0, 0, 0, 2]), 3);
+  assert.deepEqual(
+    Array.from(d.values).sort((a, b) => a - b),
+    [-1, 2, 5],
+  );
+});
+
+test('laplacianEigenmap with Ritz steps: same span as the plain iteration; skipTrivial gives the Fiedler split', async () => {
+  await initEngine('cpu');
+  const { X, n } = twoGroups();
+  const M = normalisedAffinity(X, n, 1, knnGraph(X, n, 1, 2));
+  const E = laplacianEigenmap(M, { dims: 2, seed: 3, oversample: 2, tol: 1e-8 });
+  const dot = (i: number, j: number): number => E.Y[2 * i]! * E.Y[2 * j]! + E.Y[2 * i + 1]! * E.Y[2 * j + 1]!;
+  assert.ok(dot(0, 4) > 0.999 && dot(5, 9) > 0.999);
+  assert.ok(Math.abs(dot(0, 7)) < 1e-3, `${dot(0, 7)}`);
+  // A path of 20 points: after the trivial vector, the first eigenvector changes sign once, in the middle.
+  const P = Float32Array.from({ length: 20 }, (_, i) => i);
+  const F = laplacianEigenmap(normalisedAffinity(P, 20, 1, knnGraph(P, 20, 1, 2)), {
+    dims: 1,
+    seed: 1,
+    oversample: 3,
+    skipTrivial: true,
+    tol: 1e-8,
+  });
+  const signs = Array.from(F.Y, (v) => Math.sign(v));
+  assert.ok(
+    signs.slice(0, 10).every((s) => s === signs[0]) && signs.slice(10).every((s) => s === -signs[0]!),
   );
 });
 
