@@ -15,7 +15,7 @@ export const benchClustering: Command = {
       'whose last column is the label. Labels are used for scoring only. Methods: ddcl, ddcl-ols\n' +
       '(L_OLS only), ddcl-stopgrad (q and P detached), deepcluster, kmeans-raw, kmeans-embed.\n' +
       '--protocol paper: the DDCL paper setup (backbone trained jointly from scratch, dual-linear,\n' +
-      'T 2 -> 0.5). --protocol best (default): a manifold embedding (mutual k-NN graph, Laplacian\n' +
+      'T 2 -> 0.5). --protocol best (default): a manifold embedding (k-NN graph, Laplacian\n' +
       'eigenmap, UMAP layout) and a dual-attention DCL trained on L_q over it (see README\n' +
       '"Clustering benchmark").\n' +
       'Writes report.md, curves.svg (L_q, L_OLS, V per epoch) and result.json to --out.',

@@ -1,7 +1,7 @@
 // The clustering benchmark's configurations, in one place: `clusteringConfig` gives the settings
 // for a data set's shape and a protocol. The same settings serve every seed; nothing here reads
 // labels. 'paper' is the DDCL paper's setup (backbone trained jointly from scratch, K = 10);
-// 'best' is ours: a manifold embedding (mutual k-NN graph, Laplacian eigenmap, UMAP layout) and a
+// 'best' is ours: a manifold embedding (k-NN graph, Laplacian eigenmap, UMAP layout) and a
 // dual-attention DCL trained on it; `train`/`fineTune` hold the earlier autoencoder + neighbour-
 // consistency route, used when `manifold` is set to null.
 import type { TrainConfig } from '../../train/config.js';
