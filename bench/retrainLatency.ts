@@ -61,17 +61,15 @@ try {
       .take(windowEvents)
       .map((g) => ({ value: codec.encode(g.event as never), timestamp: g.event.event_time })),
   );
-  const stream = gen
-    .take(20000)
-    .map((g, i): ConsumedRecord => ({
-      topic: 'p',
-      partition: 0,
-      offset: String(i),
-      key: null,
-      value: codec.encode(g.event as never),
-      headers: {},
-      timestamp: g.event.event_time,
-    }));
+  const stream = gen.take(20000).map((g, i): ConsumedRecord => ({
+    topic: 'p',
+    partition: 0,
+    offset: String(i),
+    key: null,
+    value: codec.encode(g.event as never),
+    headers: {},
+    timestamp: g.event.event_time,
+  }));
   let cursor = 0;
   const nextBatch = (): ConsumedRecord[] => {
     const out: ConsumedRecord[] = [];
