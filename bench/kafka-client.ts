@@ -4,6 +4,7 @@
 //   node --import tsx bench/kafka-client.ts [--brokers 127.0.0.1:19092] [--client confluent|kafkajs]
 //     [--partitions 3] [--concurrency 1] [--rate 2000] [--seconds 5] [--wait-ms 5] [--runs 3]
 import { parseArgs } from 'node:util';
+import { median, quantile as q } from '../src/daemon/throughput.js';
 import { createKafkaClient, type KafkaImpl, type ProducerRecord } from '../src/stream/index.js';
 
 const { values: a } = parseArgs({
@@ -23,8 +24,6 @@ const parts = Number(a.partitions);
 const conc = Number(a.concurrency);
 const rate = Number(a.rate);
 const n = Math.round(rate * Number(a.seconds));
-const q = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[(xs.length - 1) >> 1]!;
 
 async function run(): Promise<{ p50: number; p99: number; max: number; send_p99: number }> {
   const client = createKafkaClient({

@@ -193,6 +193,31 @@ async function produceAll(
 const uniqueTopic = (what: string) =>
   `ddcl-bench-${what}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
+/** One run's fresh input topic (with the daemon's outputs for it), deleted afterwards. */
+async function withRunTopic<T>(
+  o: KafkaBenchOptions,
+  what: string,
+  fn: (client: ReturnType<typeof createKafkaClient>, topic: string) => Promise<T>,
+): Promise<T> {
+  const client = createKafkaClient({
+    impl: o.client,
+    brokers: o.brokers,
+    clientId: 'ddcl-bench',
+    logLevel: 'nothing',
+  });
+  const topic = uniqueTopic(what);
+  const admin = await client.admin();
+  try {
+    await admin.createTopics([{ topic, numPartitions: o.partitions }]);
+    return await fn(client, topic);
+  } finally {
+    await admin
+      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])
+      .catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
 /**
  * Events/s over a backlog: from the first batch the daemon fetched to the ack of the last one.
  * With `passThrough` the scoring is replaced by copying each input record to the enriched topic
@@ -204,16 +229,7 @@ export async function kafkaBacklogRun(
   ev: PreparedEvents,
   passThrough = false,
 ): Promise<{ events_per_s: number; seconds: number; cpu_us_per_event: number }> {
-  const client = createKafkaClient({
-    impl: o.client,
-    brokers: o.brokers,
-    clientId: 'ddcl-bench',
-    logLevel: 'nothing',
-  });
-  const topic = uniqueTopic('backlog');
-  const admin = await client.admin();
-  try {
-    await admin.createTopics([{ topic, numPartitions: o.partitions }]);
+  return withRunTopic(o, 'backlog', async (client, topic) => {
     await produceAll(client, topic, ev, o.partitions);
     let first = 0;
     let delivered = 0;
@@ -264,12 +280,7 @@ export async function kafkaBacklogRun(
     }
     const seconds = (last - first) / 1000;
     return { events_per_s: ev.values.length / seconds, seconds, cpu_us_per_event: cpu / ev.values.length };
-  } finally {
-    await admin
-      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])
-      .catch(() => undefined);
-    await admin.disconnect();
-  }
+  });
 }
 
 /** End-to-end latency at a fixed rate: produce timestamp -> enriched output acknowledged. */
@@ -285,17 +296,8 @@ export async function kafkaLatencyRun(
   p99_ms: number;
   max_ms: number;
 }> {
-  const client = createKafkaClient({
-    impl: o.client,
-    brokers: o.brokers,
-    clientId: 'ddcl-bench',
-    logLevel: 'nothing',
-  });
-  const topic = uniqueTopic('latency');
-  const admin = await client.admin();
-  const lat: number[] = [];
-  try {
-    await admin.createTopics([{ topic, numPartitions: o.partitions }]);
+  return withRunTopic(o, 'latency', async (client, topic) => {
+    const lat: number[] = [];
     const daemon = daemonFor(o, topic, (records, at) => {
       for (const r of records) lat.push(at - r.timestamp);
     });
@@ -339,12 +341,7 @@ export async function kafkaLatencyRun(
       await producer.disconnect();
       await daemon.stop();
     }
-  } finally {
-    await admin
-      .deleteTopics([topic, `${topic}.ddcl.enriched`, `${topic}.alerts`, `${topic}.dlq`, `${topic}.models`])
-      .catch(() => undefined);
-    await admin.disconnect();
-  }
+  });
 }
 
 export function removeRegistry(root: string): void {

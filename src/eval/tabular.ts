@@ -10,8 +10,7 @@
 // averaged (one configuration, an ensemble over initialisations).
 import type { DataMatrix } from '../data/matrix.js';
 import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
-import { Calibrator, inputDeviation, rawScore, type RawScoreKind } from '../serve/calibration.js';
-import type { PrototypeStats } from '../serve/explain.js';
+import { Calibrator, gradeColumns, rawScore, type RawScoreKind } from '../serve/calibration.js';
 import { OnnxScorer } from '../serve/scorer.js';
 import { buildModel, scoreAll } from '../train/buildModel.js';
 import type { TrainConfig } from '../train/config.js';
@@ -103,12 +102,15 @@ export async function evalTabular(
       throw new TabularEvalError(dataset, `row ${X.errors[0]!.index}: ${X.errors[0]!.error.message}`);
     const scorer = await OnnxScorer.create(built.parts.onnx, { intraOpThreads: 1 });
     try {
-      const cols = await scoreAll(scorer, X.X, X.rows, fz.dim);
       const st = built.calibration;
-      if (st.deviation) {
-        const stats = (built.parts.prototypes as { stats: PrototypeStats[] }).stats;
-        cols.dev = inputDeviation(stats, st.deviation.spread, X.X, X.rows, fz.dim, cols.nearest);
-      }
+      const cols = gradeColumns(
+        await scoreAll(scorer, X.X, X.rows, fz.dim),
+        st,
+        built.parts.prototypes.stats,
+        X.X,
+        X.rows,
+        fz.dim,
+      );
       if ((cfg.score ?? 'calibrated') === 'global') {
         for (let i = 0; i < m.n; i++) {
           let z = (rawScore(st, cols, i) - st.global.loc) / st.global.scale;

@@ -117,20 +117,23 @@ export const benchThroughput: Command = {
       };
       const rate = int('rate', 1);
       const latEvents = Math.round(rate * num(p, 'latency-seconds')!);
+      const sayBacklog = (
+        what: string,
+        b: { seconds: number; events_per_s: number; cpu_us_per_event: number },
+      ) =>
+        say(
+          `${what}: ${events} events in ${b.seconds.toFixed(2)} s = ${Math.round(b.events_per_s)} events/s, ${b.cpu_us_per_event.toFixed(1)} us CPU per event`,
+        );
       const backlog = [];
       const pass = [];
       const latency = [];
       for (let r = 0; r < runs; r++) {
         const b = await t.kafkaBacklogRun(o, ev);
-        say(
-          `backlog run ${r + 1}: ${events} events in ${b.seconds.toFixed(2)} s = ${Math.round(b.events_per_s)} events/s, ${b.cpu_us_per_event.toFixed(1)} us CPU per event`,
-        );
+        sayBacklog(`backlog run ${r + 1}`, b);
         backlog.push(b);
         // Interleaved with the daemon's runs, so that both see the same machine.
         const q = await t.kafkaBacklogRun(o, ev, true);
-        say(
-          `pass-through run ${r + 1} (no scoring): ${events} events in ${q.seconds.toFixed(2)} s = ${Math.round(q.events_per_s)} events/s, ${q.cpu_us_per_event.toFixed(1)} us CPU per event`,
-        );
+        sayBacklog(`pass-through run ${r + 1} (no scoring)`, q);
         pass.push(q);
       }
       const latEv = t.preparedEvents(latEvents, 5);
