@@ -84,16 +84,26 @@ export interface DdclConfig {
   delivery: 'at-least-once' | 'exactly-once';
   model: { name: string; registry: string; device: Device; threads: number };
   /**
-   * rawScore and inputDeviation shape the models trained from now on (their calibration): 's_q'
+   * rawScore and the terms below shape the models trained from now on (their calibration): 's_q'
    * (sum_k q_k d_k, default), 's_min' (nearest prototype) or 's_mix' (a mixture over the
    * prototypes: share and spread of each); inputDeviation adds each event's distance, per feature,
-   * from the members of its nearest prototype. A served model grades with what it was built with.
+   * from the members of its nearest prototype; inputMixture a mixture over the prototypes in input
+   * space (each an isotropic Gaussian over its members' features, weighted by its share);
+   * globalDeviation the squared standardised distance from the training rows' mean. combine:
+   * 'max' (default) grades the largest term z (the raw score's per prototype), 'sum' the weighted
+   * sum of them all (weights: 1 each unless set; `ddcl eval tabular`'s default is raw 1,
+   * recon 0.5, inputMixture 2, globalDeviation 1). A served model grades with what it was built
+   * with.
    */
   scoring: {
     alertThreshold: number;
     topFeatures: number;
     rawScore: 's_q' | 's_min' | 's_mix';
     inputDeviation: boolean;
+    inputMixture: boolean;
+    globalDeviation: boolean;
+    combine: 'max' | 'sum';
+    weights: { raw: number; recon: number; deviation: number; inputMixture: number; globalDeviation: number };
   };
   training: {
     enabled: boolean;
@@ -133,7 +143,16 @@ export const DEFAULT_CONFIG: DdclConfig = {
   },
   delivery: 'at-least-once',
   model: { name: 'default', registry: 'models', device: 'auto', threads: 2 },
-  scoring: { alertThreshold: 0.99, topFeatures: 3, rawScore: 's_q', inputDeviation: false },
+  scoring: {
+    alertThreshold: 0.99,
+    topFeatures: 3,
+    rawScore: 's_q',
+    inputDeviation: false,
+    inputMixture: false,
+    globalDeviation: false,
+    combine: 'max',
+    weights: { raw: 1, recon: 1, deviation: 1, inputMixture: 1, globalDeviation: 1 },
+  },
   training: {
     enabled: true,
     schedule: '',
@@ -171,6 +190,7 @@ const ENUMS: Record<string, readonly string[]> = {
   delivery: ['at-least-once', 'exactly-once'],
   'model.device': ['auto', 'cpu', 'cuda', 'webgpu'],
   'scoring.rawScore': ['s_q', 's_min', 's_mix'],
+  'scoring.combine': ['max', 'sum'],
   'log.level': ['error', 'warn', 'info', 'debug'],
   'log.format': ['json', 'pretty'],
 };
@@ -268,6 +288,8 @@ function positive(cfg: DdclConfig, source: string): void {
       `must be a grade in (0, 1], got ${cfg.scoring.alertThreshold}`,
       source,
     );
+  for (const [k, v] of Object.entries(cfg.scoring.weights))
+    if (!(v >= 0)) throw new ConfigError(`scoring.weights.${k}`, `must be >= 0, got ${v}`, source);
   if (cfg.http.port < 0 || cfg.http.port > 65535 || !Number.isInteger(cfg.http.port))
     throw new ConfigError('http.port', `must be a port number 0..65535, got ${cfg.http.port}`, source);
   if (cfg.kafka.brokers.length === 0)

@@ -9,6 +9,7 @@ import { buildModel } from '../train/buildModel.js';
 import type { TrainConfig } from '../train/config.js';
 import type { Daemon } from './daemon.js';
 import { featureSpecFor } from './daemon.js';
+import { scoringBuild } from './scoring.js';
 
 export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number } = {}): Promise<void> {
   const cfg = d.cfg;
@@ -56,8 +57,7 @@ export async function bootstrapFromTopics(d: Daemon, opts: { timeoutMs?: number 
   const built = await buildModel(featureSpecFor(cfg, d.schema), records, {
     train: cfg.training.params as Partial<TrainConfig>,
     holdoutFraction: cfg.training.gate.holdoutFraction,
-    calibration: { rawScore: cfg.scoring.rawScore },
-    inputDeviation: cfg.scoring.inputDeviation,
+    ...scoringBuild(cfg.scoring),
     trainingWindow: { source: 'bootstrap', topics: cfg.input.topics, rows: records.length, refused },
   });
   const version = await d.registry.write(cfg.model.name, built.parts);

@@ -17,6 +17,7 @@ import type { TrainConfig } from '../train/config.js';
 import type { Daemon } from './daemon.js';
 import { featureSpecFor } from './daemon.js';
 import type { InlierSample } from './processor.js';
+import { scoringBuild } from './scoring.js';
 
 export function codecConfigFor(cfg: DdclConfig, schema: object | undefined): CodecConfig {
   const i = cfg.input;
@@ -57,8 +58,7 @@ export function retrainerSettings(cfg: DdclConfig, schema: object | undefined) {
     minEvents: cfg.training.minEvents,
     maxTrainRows: cfg.training.maxTrainRows,
     device: cfg.model.device,
-    calibration: { rawScore: cfg.scoring.rawScore },
-    inputDeviation: cfg.scoring.inputDeviation,
+    ...scoringBuild(cfg.scoring),
   };
 }
 

@@ -3,14 +3,17 @@
 // in), through buildModel exactly as `ddcl train` builds it (features robust-scaled on the
 // training rows, DDCL, ONNX, calibration on the held-out fifth); every row is then scored through
 // ONNX Runtime and normalised by the calibration fitted with the model. Labels are read only for
-// ROC-AUC and PR-AUC. Default row score ('global'): robust z (against the held-out rows) of the
-// prototype mixture 's_mix' (the DDCL distances to the prototypes, each prototype weighted by its
-// share and spread), plus the z of the decoder's reconstruction error, plus the z of the input
-// deviation from the nearest prototype's members. With `models` > 1 the z of several seeds are
-// averaged (one configuration, an ensemble over initialisations).
+// ROC-AUC and PR-AUC. Default row score (calibration combine 'sum', serve/calibration normalise):
+// a weighted sum of robust z (against the held-out rows) of the prototype mixture 's_mix' over
+// the DDCL distances (each prototype weighted by its share and spread; weight 1), the decoder's
+// reconstruction error (0.5), the mixture over the same prototypes in input space (each an
+// isotropic Gaussian over its training members' features, weighted by its share; 2), and the
+// squared standardised distance from the training rows' mean (1). The weights were chosen on the
+// six ADBench sets (README). With `models` > 1 the z of several seeds are averaged (one
+// configuration, an ensemble over initialisations).
 import type { DataMatrix } from '../data/matrix.js';
 import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
-import { Calibrator, gradeColumns, rawScore, type RawScoreKind } from '../serve/calibration.js';
+import { gradeColumns, normalise, type RawScoreKind, type ScoreCombine } from '../serve/calibration.js';
 import { OnnxScorer } from '../serve/scorer.js';
 import { buildModel, scoreAll } from '../train/buildModel.js';
 import type { TrainConfig } from '../train/config.js';
@@ -32,19 +35,18 @@ export interface TabularConfig {
   /** Models (seeds seed, seed+1, ...) whose z are averaged. */
   models: number;
   /**
-   * Row score of one model: 'calibrated' = the daemon Calibrator's z (per-prototype robust z of
-   * the raw score, max with the reconstruction z); 'global' = robust z of the raw score against
-   * all held-out rows (one norm for every prototype) plus the reconstruction z (and the input
-   * deviation's z with inputDeviation). Per-prototype
-   * norms inflate the z of rows near tight prototypes; on ADBench 'global' ranks better.
+   * How one model's terms make its row score: the calibration's combine (serve/calibration
+   * normalise, the daemon's code). 'max' is the daemon's default (per-prototype z of the raw
+   * score, max with the other terms); 'sum' adds the weighted z, the raw score normalised against
+   * all held-out rows at once.
    */
-  score?: 'calibrated' | 'global';
-  /**
-   * Add the input deviation (distance, per feature, from the members of the row's nearest
-   * prototype; serve/calibration inputDeviation) to the score: its z is summed ('global') or
-   * maxed ('calibrated') with the others.
-   */
+  combine: ScoreCombine;
+  /** Fit the input deviation from the nearest prototype's members (serve/calibration inputDeviation). */
   inputDeviation?: boolean;
+  /** Fit the input-space prototype mixture (serve/calibration fitInputMixture). */
+  inputMixture?: boolean;
+  /** Fit the global deviation (serve/calibration fitGlobalDeviation). */
+  globalDeviation?: boolean;
   /** Options of every numeric column's feature (src/features NumericOptions: clip, squash, log1p). */
   features?: NumericOptions;
 }
@@ -62,8 +64,9 @@ export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
   },
   rawScore: 's_mix',
   models: 3,
-  score: 'global',
-  inputDeviation: true,
+  combine: { mode: 'sum' as const, weights: { raw: 1, recon: 0.5, inputMixture: 2, globalDeviation: 1 } },
+  inputMixture: true,
+  globalDeviation: true,
 });
 
 export interface TabularResult {
@@ -93,8 +96,10 @@ export async function evalTabular(
   for (let s = 0; s < cfg.models; s++) {
     const built = await buildModel(spec, rows, {
       train: { ...cfg.train, seed: seed0 + s },
-      calibration: { rawScore: cfg.rawScore },
+      calibration: { rawScore: cfg.rawScore, combine: cfg.combine },
       inputDeviation: cfg.inputDeviation ?? false,
+      inputMixture: cfg.inputMixture ?? false,
+      globalDeviation: cfg.globalDeviation ?? false,
     });
     const fz = built.featurizer;
     const X = fz.featurizeMany(rows);
@@ -111,17 +116,7 @@ export async function evalTabular(
         X.rows,
         fz.dim,
       );
-      if ((cfg.score ?? 'calibrated') === 'global') {
-        for (let i = 0; i < m.n; i++) {
-          let z = (rawScore(st, cols, i) - st.global.loc) / st.global.scale;
-          if (st.recon && cols.recon) z += (cols.recon[i]! - st.recon.loc) / st.recon.scale;
-          if (st.deviation && cols.dev) z += (cols.dev[i]! - st.deviation.loc) / st.deviation.scale;
-          score[i]! += z / cfg.models;
-        }
-      } else {
-        const cal = new Calibrator(st);
-        for (let i = 0; i < m.n; i++) score[i]! += cal.grade(cols, i).z / cfg.models;
-      }
+      for (let i = 0; i < m.n; i++) score[i]! += normalise(st, cols, i) / cfg.models;
     } finally {
       await scorer.release();
     }

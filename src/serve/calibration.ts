@@ -45,6 +45,25 @@ export interface CalibrationState {
    * std over the training rows) and the robust norm of the deviation column.
    */
   deviation?: { spread: number[]; loc: number; scale: number };
+  /**
+   * Prototype mixture in input space (CalibrationOptions.inputMixture): the score columns' `imix`
+   * and its robust norm. Each used prototype is an isotropic Gaussian over its training members'
+   * features (their mean, from the artifact's prototype statistics, and their mean per-feature
+   * variance), weighted by its share of the rows.
+   */
+  inputMixture?: InputMixtureState & { loc: number; scale: number };
+  /**
+   * Global deviation (CalibrationOptions.globalDeviation): each row's squared standardised
+   * distance from the training rows' mean (per feature), the score columns' `gdev`, and its norm.
+   */
+  globalDeviation?: GlobalDeviation & { loc: number; scale: number };
+  /**
+   * How the terms' robust z make one z (normalise). Absent: 'max', the per-prototype z of the
+   * raw score and the larger of it and the other terms' z. 'sum': the weighted sum of the z of
+   * every fitted term, the raw score normalised against all rows at once (one norm for every
+   * prototype). A weight left out counts 1.
+   */
+  combine?: ScoreCombine;
   /** Sorted clean calibration z-scores (subsampled to at most `maxReference`). */
   reference: number[];
   /** Exponential tail above the reference's `tailQuantile`: P(z > zq + t) = tailMass * exp(-t / beta). */
@@ -68,11 +87,42 @@ export interface CalibrationOptions {
    * reconstruction z (the larger one in normalise). Unset: not used.
    */
   inputDeviation?: { spread: number[] };
+  /** Fit the input-space prototype mixture's norm (the columns must carry `imix`). */
+  inputMixture?: InputMixtureState;
+  /** Fit the global deviation's norm (the columns must carry `gdev`). */
+  globalDeviation?: GlobalDeviation;
+  /** How the terms combine into one z (CalibrationState.combine). Default: 'max'. */
+  combine?: ScoreCombine;
   /**
    * Rows the per-prototype norms are fitted on: 'train' (in-sample: scores are smaller than on
    * unseen rows, so new normal rows look unusual) or 'calibration' (the held-out rows; default).
    */
   normaliseOn?: 'train' | 'calibration';
+}
+
+/** The terms a calibration can combine (CalibrationState.combine). */
+export const scoreTerms = ['raw', 'recon', 'deviation', 'inputMixture', 'globalDeviation'] as const;
+export type ScoreTerm = (typeof scoreTerms)[number];
+
+export interface ScoreCombine {
+  mode: 'max' | 'sum';
+  weights?: Partial<Record<ScoreTerm, number>>;
+}
+
+/** An isotropic Gaussian mixture over the used prototypes (those with training members). */
+export interface InputMixtureState {
+  /** Prototype index of each component. */
+  proto: number[];
+  /** log w_c - (d/2) log s_c^2 */
+  bias: number[];
+  /** 1 / (2 s_c^2) */
+  inv: number[];
+}
+
+export interface GlobalDeviation {
+  mean: number[];
+  /** Floored per-feature standard deviation of the training rows. */
+  std: number[];
 }
 
 export interface ScoreColumns {
@@ -85,6 +135,10 @@ export interface ScoreColumns {
   D?: Float32Array | Float64Array | number[];
   /** Input deviation from the nearest prototype's members (inputDeviation), when used. */
   dev?: Float32Array | Float64Array | number[];
+  /** Input-space prototype mixture score (inputMixtureScores), when used. */
+  imix?: Float32Array | Float64Array | number[];
+  /** Global deviation (globalDeviationScores), when used. */
+  gdev?: Float32Array | Float64Array | number[];
 }
 
 /** Standard deviation of each feature over n rows (X row-major n x d): the deviation's spread floor. */
@@ -127,14 +181,99 @@ export function inputDeviation(
   return out;
 }
 
+/** Per-feature mean and (floored) standard deviation of n rows: the global deviation's reference. */
+export function fitGlobalDeviation(X: ArrayLike<number>, n: number, d: number): GlobalDeviation {
+  const mean = new Array<number>(d).fill(0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += X[i * d + j]!;
+  for (let j = 0; j < d; j++) mean[j] = n > 0 ? mean[j]! / n : 0;
+  return { mean, std: featureSpread(X, n, d) };
+}
+
+/** sum_j ((x_j - mean_j) / std_j)^2 of each of n rows. */
+export function globalDeviationScores(
+  g: GlobalDeviation,
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let q = 0;
+    for (let j = 0; j < d; j++) q += ((X[i * d + j]! - g.mean[j]!) / g.std[j]!) ** 2;
+    out[i] = q;
+  }
+  return out;
+}
+
+/**
+ * The input-space prototype mixture from the prototypes' member statistics (count, per-feature
+ * mean and std over the training rows): prototype k is N(mean_k, s_k^2 I) with s_k^2 the mean of
+ * its members' per-feature variances (floored at 1e-3 of the rows' average), weighted by its
+ * share (count_k + 1) / (n + K). Prototypes without members are left out.
+ */
+export function fitInputMixture(
+  stats: readonly { count: number; std: ArrayLike<number> }[],
+  d: number,
+): InputMixtureState {
+  const K = stats.length;
+  let n = 0;
+  let total = 0;
+  const s2 = stats.map((p) => {
+    let v = 0;
+    for (let j = 0; j < d; j++) v += p.std[j]! ** 2;
+    v /= Math.max(d, 1);
+    n += p.count;
+    total += p.count * v;
+    return v;
+  });
+  const shared = Math.max(n > 0 ? total / n : 1, 1e-12);
+  const out: InputMixtureState = { proto: [], bias: [], inv: [] };
+  stats.forEach((p, k) => {
+    if (p.count < 1) return;
+    const v = Math.max(p.count > 1 ? s2[k]! : shared, 1e-3 * shared);
+    out.proto.push(k);
+    out.bias.push(Math.log((p.count + 1) / (n + K)) - 0.5 * d * Math.log(v));
+    out.inv.push(1 / (2 * v));
+  });
+  return out;
+}
+
+/** -log sum_c exp(bias_c - |x - mean_c|^2 inv_c) of each of n rows, computed stably. */
+export function inputMixtureScores(
+  mix: InputMixtureState,
+  stats: readonly { mean: ArrayLike<number> }[],
+  X: ArrayLike<number>,
+  n: number,
+  d: number,
+): Float64Array {
+  const C = mix.proto.length;
+  const out = new Float64Array(n);
+  const L = new Float64Array(C);
+  for (let i = 0; i < n; i++) {
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) {
+      const mu = stats[mix.proto[c]!]!.mean;
+      let q = 0;
+      for (let j = 0; j < d; j++) q += (X[i * d + j]! - mu[j]!) ** 2;
+      L[c] = mix.bias[c]! - q * mix.inv[c]!;
+      if (L[c]! > mx) mx = L[c]!;
+    }
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.exp(L[c]! - mx);
+    out[i] = -(mx + Math.log(s));
+  }
+  return out;
+}
+
 /**
  * The score columns a calibration grades, for one scored batch: the batch itself, with the input
- * deviation added when the calibration was fitted with it (X: the batch's n x d feature rows;
- * stats: the artifact's per-prototype statistics). Without deviation in the state it is a no-op.
+ * deviation, input mixture and global deviation added when the calibration was fitted with them
+ * (X: the batch's n x d feature rows; stats: the artifact's per-prototype statistics). Without
+ * them in the state it is a no-op.
  */
 export function gradeColumns<T extends ScoreColumns>(
   cols: T,
-  state: Pick<CalibrationState, 'deviation'>,
+  state: Pick<CalibrationState, 'deviation' | 'inputMixture' | 'globalDeviation'>,
   stats: readonly { mean: ArrayLike<number>; std: ArrayLike<number> }[],
   X: ArrayLike<number>,
   n: number,
@@ -142,6 +281,8 @@ export function gradeColumns<T extends ScoreColumns>(
 ): T {
   if (state.deviation && !cols.dev)
     cols.dev = inputDeviation(stats, state.deviation.spread, X, n, d, cols.nearest);
+  if (state.inputMixture && !cols.imix) cols.imix = inputMixtureScores(state.inputMixture, stats, X, n, d);
+  if (state.globalDeviation && !cols.gdev) cols.gdev = globalDeviationScores(state.globalDeviation, X, n, d);
   return cols;
 }
 
@@ -257,6 +398,19 @@ export function fitCalibration(
       spread: [...opts.inputDeviation.spread],
       ...robust(Array.from(normRows.dev as ArrayLike<number>)),
     };
+  if (opts.inputMixture && normRows.imix)
+    state.inputMixture = { ...opts.inputMixture, ...robust(Array.from(normRows.imix as ArrayLike<number>)) };
+  if (opts.globalDeviation && normRows.gdev)
+    state.globalDeviation = {
+      mean: [...opts.globalDeviation.mean],
+      std: [...opts.globalDeviation.std],
+      ...robust(Array.from(normRows.gdev as ArrayLike<number>)),
+    };
+  if (opts.combine?.mode === 'sum')
+    state.combine = {
+      mode: 'sum',
+      ...(opts.combine.weights ? { weights: { ...opts.combine.weights } } : {}),
+    };
   const zs = new Float64Array(calib.n);
   for (let i = 0; i < calib.n; i++) zs[i] = normalise(state, calib, i);
   zs.sort();
@@ -277,14 +431,30 @@ export function fitCalibration(
   return state;
 }
 
-/** Per-prototype robust z of event i (max with the reconstruction z when present). */
+/**
+ * The z of event i: by default (combine 'max') the per-prototype robust z of the raw score, or the
+ * reconstruction, deviation, input-mixture or global-deviation z when one of those is larger;
+ * with combine 'sum', the weighted sum of all of them, the raw score normalised globally.
+ */
 export function normalise(state: CalibrationState, c: ScoreColumns, i: number): number {
-  const k = c.nearest[i]!;
-  const loc = state.perPrototype.loc[k] ?? state.global.loc;
-  const scale = state.perPrototype.scale[k] ?? state.global.scale;
-  let z = (rawScore(state, c, i) - loc) / scale;
-  if (state.recon && c.recon) z = Math.max(z, (c.recon[i]! - state.recon.loc) / state.recon.scale);
-  if (state.deviation && c.dev) z = Math.max(z, (c.dev[i]! - state.deviation.loc) / state.deviation.scale);
+  const sum = state.combine?.mode === 'sum';
+  const w = state.combine?.weights ?? {};
+  let z: number;
+  if (sum) z = ((w.raw ?? 1) * (rawScore(state, c, i) - state.global.loc)) / state.global.scale;
+  else {
+    const k = c.nearest[i]!;
+    const loc = state.perPrototype.loc[k] ?? state.global.loc;
+    const scale = state.perPrototype.scale[k] ?? state.global.scale;
+    z = (rawScore(state, c, i) - loc) / scale;
+  }
+  const add = (v: number, norm: { loc: number; scale: number }, term: ScoreTerm): void => {
+    const t = (v - norm.loc) / norm.scale;
+    z = sum ? z + (w[term] ?? 1) * t : Math.max(z, t);
+  };
+  if (state.recon && c.recon) add(c.recon[i]!, state.recon, 'recon');
+  if (state.deviation && c.dev) add(c.dev[i]!, state.deviation, 'deviation');
+  if (state.inputMixture && c.imix) add(c.imix[i]!, state.inputMixture, 'inputMixture');
+  if (state.globalDeviation && c.gdev) add(c.gdev[i]!, state.globalDeviation, 'globalDeviation');
   return z;
 }
 

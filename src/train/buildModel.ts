@@ -10,6 +10,10 @@ import {
   featureSpread,
   fitCalibration,
   inputDeviation,
+  fitGlobalDeviation,
+  fitInputMixture,
+  globalDeviationScores,
+  inputMixtureScores,
   type CalibrationOptions,
   type CalibrationState,
   type ScoreColumns,
@@ -50,6 +54,13 @@ export interface BuildOptions {
    * the reconstruction error. Default false.
    */
   inputDeviation?: boolean;
+  /**
+   * Fit the input-space prototype mixture (serve/calibration fitInputMixture: each prototype an
+   * isotropic Gaussian over its members' features, weighted by its share). Default false.
+   */
+  inputMixture?: boolean;
+  /** Fit the global deviation (squared standardised distance from the rows' mean). Default false. */
+  globalDeviation?: boolean;
 }
 
 export interface BuiltModel {
@@ -112,6 +123,18 @@ export async function buildModel(
       trainScores.dev = inputDeviation(stats, spread, Xtrain, trainIdx.length, d, trainScores.nearest);
       calScores.dev = inputDeviation(stats, spread, Xcal, calIdx.length, d, calScores.nearest);
       calOpts = { ...calOpts, inputDeviation: { spread } };
+    }
+    if (opts.inputMixture) {
+      const mix = fitInputMixture(stats, d);
+      trainScores.imix = inputMixtureScores(mix, stats, Xtrain, trainIdx.length, d);
+      calScores.imix = inputMixtureScores(mix, stats, Xcal, calIdx.length, d);
+      calOpts = { ...calOpts, inputMixture: mix };
+    }
+    if (opts.globalDeviation) {
+      const g = fitGlobalDeviation(Xtrain, trainIdx.length, d);
+      trainScores.gdev = globalDeviationScores(g, Xtrain, trainIdx.length, d);
+      calScores.gdev = globalDeviationScores(g, Xcal, calIdx.length, d);
+      calOpts = { ...calOpts, globalDeviation: g };
     }
     const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, calOpts);
     const parts: ArtifactParts = {

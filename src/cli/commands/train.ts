@@ -1,6 +1,7 @@
 import { bool, printJson, str, UserError, type Parsed } from '../args.js';
 import type { Command } from '../main.js';
 import { TRAIN_OPTIONS, trainConfigFrom } from './common.js';
+import { scoreTerms, type ScoreTerm } from '../../serve/calibration.js';
 
 export const train: Command = {
   spec: {
@@ -51,6 +52,25 @@ export const train: Command = {
         kind: 'boolean',
         help: "also grade each row's distance, per feature, from its nearest prototype's members",
       },
+      'input-mixture': {
+        kind: 'boolean',
+        help: 'also grade a mixture over the prototypes in input space (each an isotropic Gaussian over its members, weighted by its share)',
+      },
+      'global-deviation': {
+        kind: 'boolean',
+        help: "also grade each row's squared standardised distance from the training rows' mean",
+      },
+      combine: {
+        kind: 'string',
+        help: "how the terms' z make one: max (the largest; per-prototype z of the raw score) or sum (weighted sum)",
+        choices: ['max', 'sum'],
+        default: 'max',
+      },
+      weights: {
+        kind: 'string',
+        help: 'weights of the summed terms (--combine sum), e.g. raw=1,recon=0.5,inputMixture=2,globalDeviation=1; unset ones count 1',
+        placeholder: 'TERM=W,...',
+      },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
     },
     examples: [
@@ -99,8 +119,15 @@ export const train: Command = {
     for (let i = 0; i < m.n; i++) rows.push(m.X.subarray(i * m.d, (i + 1) * m.d));
     const built = await buildModel(numericSpecForColumns(m.columns), rows, {
       train: cfg,
-      calibration: { rawScore: str(p, 'raw-score') as 's_q' | 's_min' | 's_mix' },
+      calibration: {
+        rawScore: str(p, 'raw-score') as 's_q' | 's_min' | 's_mix',
+        ...(str(p, 'combine') === 'sum'
+          ? { combine: { mode: 'sum' as const, weights: parseWeights(p) } }
+          : {}),
+      },
       inputDeviation: bool(p, 'input-deviation'),
+      inputMixture: bool(p, 'input-mixture'),
+      globalDeviation: bool(p, 'global-deviation'),
       trainingWindow: { file: str(p, 'data')!, rows: m.n },
     });
     const registry = new ModelRegistry(str(p, 'out')!);
@@ -126,3 +153,20 @@ export const train: Command = {
     return 0;
   },
 };
+
+/** --weights TERM=W,...: the summed terms' weights, each a number >= 0 and a known term. */
+function parseWeights(p: Parsed): Partial<Record<ScoreTerm, number>> {
+  const raw = str(p, 'weights');
+  const out: Partial<Record<ScoreTerm, number>> = {};
+  if (raw === undefined || raw === '') return out;
+  for (const part of raw.split(',')) {
+    const [k, v, ...rest] = part.split('=').map((x) => x.trim());
+    const w = Number(v);
+    if (!k || v === undefined || v === '' || rest.length > 0 || !(w >= 0))
+      throw new UserError(`--weights: "${part}" is not TERM=W with W a number >= 0`);
+    if (!(scoreTerms as readonly string[]).includes(k))
+      throw new UserError(`--weights: unknown term "${k}" (known: ${scoreTerms.join(', ')})`);
+    out[k as ScoreTerm] = w;
+  }
+  return out;
+}

@@ -55,6 +55,10 @@ export interface TrainJob {
     calibration?: CalibrationOptions;
     /** buildModel inputDeviation. */
     inputDeviation?: boolean;
+    /** buildModel inputMixture. */
+    inputMixture?: boolean;
+    /** buildModel globalDeviation. */
+    globalDeviation?: boolean;
     parentVersion?: string | null;
     inputSchemaFingerprint?: string;
     trainingWindow?: JsonValue;
@@ -150,6 +154,8 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
     ...(job.build.calibration ? { calibration: job.build.calibration } : {}),
     ...(job.build.inputDeviation ? { inputDeviation: true } : {}),
+    ...(job.build.inputMixture ? { inputMixture: true } : {}),
+    ...(job.build.globalDeviation ? { globalDeviation: true } : {}),
     ...(job.build.parentVersion !== undefined ? { parentVersion: job.build.parentVersion } : {}),
     ...(job.build.inputSchemaFingerprint !== undefined
       ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint }

@@ -59,10 +59,14 @@ export interface RetrainerOptions {
   /** Store rejected versions (never current) for the record. Default true. */
   keepRejected?: boolean;
   inputSchemaFingerprint?: string;
-  /** How new models' calibration is fitted (scoring.rawScore). */
+  /** How new models' calibration is fitted (scoring.rawScore, scoring.combine). */
   calibration?: CalibrationOptions;
   /** Fit the input deviation into new models' calibration (scoring.inputDeviation). */
   inputDeviation?: boolean;
+  /** Fit the input-space prototype mixture (scoring.inputMixture). */
+  inputMixture?: boolean;
+  /** Fit the global deviation (scoring.globalDeviation). */
+  globalDeviation?: boolean;
   /** Where training runs (model.device); reported in the log and ddcl_device_info{stage="train"}. */
   device?: DeviceRequest;
   /** Default: a fresh worker thread per run. */
@@ -165,6 +169,8 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
           maxTrainRows: o.maxTrainRows ?? 20_000,
           ...(o.calibration ? { calibration: o.calibration } : {}),
           ...(o.inputDeviation ? { inputDeviation: true } : {}),
+          ...(o.inputMixture ? { inputMixture: true } : {}),
+          ...(o.globalDeviation ? { globalDeviation: true } : {}),
           ...(o.inputSchemaFingerprint !== undefined
             ? { inputSchemaFingerprint: o.inputSchemaFingerprint }
             : {}),

@@ -4,9 +4,15 @@ import {
   Calibrator,
   featureSpread,
   fitCalibration,
+  fitGlobalDeviation,
+  fitInputMixture,
   fitMixture,
+  globalDeviationScores,
+  gradeColumns,
   inputDeviation,
+  inputMixtureScores,
   mixtureScore,
+  normalise,
   rawScore,
   type ScoreColumns,
 } from '../../../src/serve/calibration.js';
@@ -115,4 +121,83 @@ test('input deviation: distance per feature from the nearest prototype members, 
   const plain = new Calibrator(fitCalibration(cols(2000), 1, cols(2000)));
   assert.equal(plain.state.deviation, undefined);
   assert.equal(plain.grade({ ...base, dev: [50] }, 0).z, plain.grade(base, 0).z);
+});
+
+test('input mixture: isotropic Gaussians over the prototypes members, share-weighted, empty prototypes left out', () => {
+  // Prototype 0: 90 members, per-feature std 1 and 3 (variance 5 on average); 1: 10 members, std 0.1; 2: none.
+  const stats = [
+    { count: 90, mean: [0, 0], std: [1, 3] },
+    { count: 10, mean: [10, 10], std: [0.1, 0.1] },
+    { count: 0, mean: [0, 0], std: [0, 0] },
+  ];
+  const mix = fitInputMixture(stats, 2);
+  assert.deepEqual(mix.proto, [0, 1]);
+  const X = [1, 2, 10.1, 10, 5, 5];
+  const got = inputMixtureScores(mix, stats, X, 3, 2);
+  for (let i = 0; i < 3; i++) {
+    let p = 0;
+    for (const [k, v, w] of [
+      [0, 5, 91 / 103],
+      [1, 0.01, 11 / 103],
+    ] as const) {
+      const q = (X[i * 2]! - stats[k]!.mean[0]!) ** 2 + (X[i * 2 + 1]! - stats[k]!.mean[1]!) ** 2;
+      p += (w / v) * Math.exp(-q / (2 * v)); // v^(-d/2) with d = 2
+    }
+    assert.ok(Math.abs(got[i]! + Math.log(p)) < 1e-9, `row ${i}: ${got[i]} vs ${-Math.log(p)}`);
+  }
+  // Between the two prototypes is less likely than on either.
+  assert.ok(got[2]! > got[0]! && got[2]! > got[1]!);
+});
+
+test('global deviation: squared standardised distance from the rows mean', () => {
+  const g = fitGlobalDeviation([0, 0, 2, 4, 4, 8], 3, 2);
+  assert.deepEqual(g.mean, [2, 4]);
+  const sd0 = Math.sqrt(8 / 3);
+  const sd1 = Math.sqrt(32 / 3);
+  assert.ok(Math.abs(g.std[0]! - sd0) < 1e-9 && Math.abs(g.std[1]! - sd1) < 1e-9);
+  const s = globalDeviationScores(g, [2, 4, 4, 0], 2, 2);
+  assert.equal(s[0], 0);
+  assert.ok(Math.abs(s[1]! - (4 / sd0 ** 2 + 16 / sd1 ** 2)) < 1e-9);
+});
+
+test("combine 'sum': the weighted sum of every fitted term's z, the raw score normed globally; 'max' keeps the largest", () => {
+  const rng = new Rng(9);
+  const cols = (n: number): ScoreColumns => {
+    const v = () => Array.from({ length: n }, () => Math.abs(rng.normal()));
+    const s = v();
+    return { n, sMin: s, sQ: s, nearest: s.map((_, i) => i % 2), recon: v(), imix: v(), gdev: v() };
+  };
+  const mix = { proto: [0], bias: [0], inv: [1] };
+  const gd = { mean: [0], std: [1] };
+  const weights = { raw: 1, recon: 0.5, inputMixture: 2, globalDeviation: 0 };
+  const opts = { inputMixture: mix, globalDeviation: gd };
+  const sum = fitCalibration(cols(3000), 2, cols(3000), { ...opts, combine: { mode: 'sum', weights } });
+  const max = fitCalibration(cols(3000), 2, cols(3000), opts);
+  assert.ok(sum.inputMixture && sum.globalDeviation && sum.recon);
+  assert.deepEqual(sum.combine, { mode: 'sum', weights });
+  assert.equal(max.combine, undefined);
+  const row: ScoreColumns = { n: 1, sMin: [2], sQ: [2], nearest: [1], recon: [3], imix: [4], gdev: [50] };
+  const z = (v: number, nm: { loc: number; scale: number }): number => (v - nm.loc) / nm.scale;
+  const want = z(2, sum.global) + 0.5 * z(3, sum.recon) + 2 * z(4, sum.inputMixture);
+  assert.ok(Math.abs(normalise(sum, row, 0) - want) < 1e-9, `${normalise(sum, row, 0)} vs ${want}`);
+  // 'max': the global deviation's z (50 against |N(0,1)|) is the largest.
+  assert.ok(Math.abs(normalise(max, row, 0) - z(50, max.globalDeviation!)) < 1e-9);
+  // The state survives JSON (calibration.json) and grades the same.
+  const back = JSON.parse(JSON.stringify(sum)) as typeof sum;
+  assert.equal(new Calibrator(back).grade(row, 0).z, new Calibrator(sum).grade(row, 0).z);
+});
+
+test('gradeColumns adds the input mixture and global deviation columns a state was fitted with', () => {
+  const stats = [{ count: 5, mean: [0, 0], std: [1, 1] }];
+  const state = {
+    inputMixture: { ...fitInputMixture(stats, 2), loc: 0, scale: 1 },
+    globalDeviation: { mean: [1, 1], std: [2, 2], loc: 0, scale: 1 },
+  };
+  const X = [3, 4];
+  const c = gradeColumns({ n: 1, sMin: [0], sQ: [0], nearest: [0] } as ScoreColumns, state, stats, X, 1, 2);
+  assert.deepEqual(Array.from(c.gdev!), [(2 / 2) ** 2 + (3 / 2) ** 2]);
+  assert.ok(Math.abs(c.imix![0]! - inputMixtureScores(state.inputMixture, stats, X, 1, 2)[0]!) < 1e-12);
+  const none = gradeColumns({ n: 1, sMin: [0], sQ: [0], nearest: [0] } as ScoreColumns, {}, stats, X, 1, 2);
+  assert.equal(none.imix, undefined);
+  assert.equal(none.gdev, undefined);
 });

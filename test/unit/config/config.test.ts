@@ -10,6 +10,7 @@ import {
   loadConfig,
   resolveSecret,
 } from '../../../src/config/config.js';
+import { scoringBuild } from '../../../src/daemon/scoring.js';
 
 test('an empty config gives the documented defaults', () => {
   assert.deepEqual(buildConfig({}), DEFAULT_CONFIG);
@@ -63,6 +64,9 @@ test('invalid configs name the key and the problem', () => {
   );
   fails({ delivery: 'twice' }, 'delivery', /one of at-least-once, exactly-once/);
   fails({ scoring: { rawScore: 'max' } }, 'scoring.rawScore', /one of s_q, s_min, s_mix/);
+  fails({ scoring: { combine: 'mean' } }, 'scoring.combine', /one of max, sum/);
+  fails({ scoring: { weights: { raw: -1 } } }, 'scoring.weights.raw', /must be >= 0/);
+  fails({ scoring: { weights: { bogus: 1 } } }, 'scoring.weights.bogus', /unknown key/);
   fails({ batch: { commitIntervalMs: -5 } }, 'batch.commitIntervalMs', /must be >= 0/);
   fails({ batch: { concurrency: 0 } }, 'batch.concurrency', /positive integer/);
   fails({ kafka: { brokers: ['nohost'] } }, 'kafka.brokers', /not host:port/);
@@ -108,4 +112,34 @@ test('secrets come from the environment or a file', () => {
     () => resolveSecret({ mechanism: 'plain', username: 'u', passwordEnv: 'NOPE' }, {}),
     /NOPE is not set/,
   );
+});
+
+test('scoring terms reach the model build the daemon, bootstrap and retraining share', () => {
+  assert.deepEqual(scoringBuild(DEFAULT_CONFIG.scoring), {
+    calibration: { rawScore: 's_q' },
+    inputDeviation: false,
+    inputMixture: false,
+    globalDeviation: false,
+  });
+  const c = buildConfig({
+    scoring: {
+      rawScore: 's_mix',
+      inputMixture: true,
+      globalDeviation: true,
+      combine: 'sum',
+      weights: { recon: 0.5, inputMixture: 2 },
+    },
+  });
+  assert.deepEqual(scoringBuild(c.scoring), {
+    calibration: {
+      rawScore: 's_mix',
+      combine: {
+        mode: 'sum',
+        weights: { raw: 1, recon: 0.5, deviation: 1, inputMixture: 2, globalDeviation: 1 },
+      },
+    },
+    inputDeviation: false,
+    inputMixture: true,
+    globalDeviation: true,
+  });
 });

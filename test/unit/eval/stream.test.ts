@@ -2,11 +2,12 @@
 // tabular AUCs on a small synthetic set. Small models, a few seconds in all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { RangeCheck, runStream, type StreamConfig } from '../../../src/eval/stream/detector.js';
 import { nabFeatureSpec, defaultNabConfig } from '../../../src/eval/stream/nab.js';
+import { rocAuc } from '../../../src/eval/metrics.js';
 import { evalTabular } from '../../../src/eval/tabular.js';
 import { Rng } from '../../../src/model/rng.js';
 import { npy, npz, tempDir } from '../data/helpers.js';
@@ -174,6 +175,7 @@ test('tabular: outliers of two gaussian blobs are ranked above the inliers', asy
       train: { widths: [16], m: 4, K: 4, epochs: 5, batchSize: 128, seed: 0, standardize: false },
       rawScore: 's_min',
       models: 1,
+      combine: { mode: 'max' },
     },
   );
   assert.equal(r.n, n);
@@ -182,7 +184,7 @@ test('tabular: outliers of two gaussian blobs are ranked above the inliers', asy
   assert.ok(r.auc_pr > 0.5, `PR-AUC ${r.auc_pr}`);
 });
 
-test("tabular: score 'global' (one norm for all prototypes, plus the reconstruction z) ranks the blobs' outliers first", async () => {
+test("tabular: combine 'sum' (raw score normed globally, reconstruction, input mixture and global deviation z) ranks the blobs' outliers first", async () => {
   const { X, y, n, d } = blobs(7);
   const r = await evalTabular(
     'blobs',
@@ -201,7 +203,9 @@ test("tabular: score 'global' (one norm for all prototypes, plus the reconstruct
       },
       rawScore: 's_min',
       models: 2,
-      score: 'global',
+      combine: { mode: 'sum', weights: { recon: 0.5, inputMixture: 2 } },
+      inputMixture: true,
+      globalDeviation: true,
     },
   );
   assert.equal(r.scores.length, n);
@@ -226,6 +230,51 @@ test('ddcl eval tabular --json: the contract fields', async () => {
     assert.equal(json.d, d);
     for (const k of ['auc_roc', 'auc_pr', 'seconds']) assert.equal(typeof json[k], 'number', k);
     assert.ok((json.auc_roc as number) > 0.8, `ROC-AUC ${String(json.auc_roc)}`);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('ddcl train --combine sum with the input mixture and global deviation: calibration.json carries them, ddcl score grades with them', async () => {
+  const { X, y, n, d } = blobs(8);
+  const t = tempDir();
+  try {
+    let csv = 'a,b,c,d\n';
+    for (let i = 0; i < n; i++) csv += Array.from(X.subarray(i * d, (i + 1) * d)).join(',') + '\n';
+    const data = t.write('blobs.csv', csv);
+    const reg = join(t.dir, 'models');
+    const args = ['train', '--data', data, '--out', reg, '--k', '4', '--epochs', '5', '--raw-score', 's_mix'];
+    const terms = ['--input-mixture', '--global-deviation', '--combine', 'sum'];
+    const trained = await captureJson([...args, ...terms, '--weights', 'recon=0.5,inputMixture=2', '--json']);
+    assert.equal(trained.code, 0);
+    const version = readFileSync(join(reg, 'default', 'current'), 'utf8').trim();
+    const cal = JSON.parse(readFileSync(join(reg, 'default', version, 'calibration.json'), 'utf8')) as {
+      combine?: unknown;
+      inputMixture?: { proto: number[] };
+      globalDeviation?: { mean: number[] };
+    };
+    assert.deepEqual(cal.combine, { mode: 'sum', weights: { recon: 0.5, inputMixture: 2 } });
+    assert.ok(cal.inputMixture && cal.inputMixture.proto.length >= 1);
+    assert.equal(cal.globalDeviation?.mean.length, d);
+    const out = join(t.dir, 'scores.csv');
+    const scored = await captureJson(['score', '--model', reg, '--data', data, '--out', out, '--json']);
+    assert.equal(scored.code, 0);
+    const z = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => /^\d/.test(l))
+      .map((l) => Number(l.split(',')[2]));
+    assert.equal(z.length, n);
+    assert.ok(rocAuc(Array.from(y), z) > 0.9, `ROC-AUC of the graded z ${rocAuc(Array.from(y), z)}`);
+    // A bad --weights is refused with the reason.
+    await assert.rejects(
+      captureJson([...args, ...terms, '--weights', 'recon=half', '--json']),
+      /--weights: "recon=half" is not TERM=W/,
+    );
+    await assert.rejects(
+      captureJson([...args, ...terms, '--weights', 'noise=1', '--json']),
+      /unknown term "noise"/,
+    );
   } finally {
     t.cleanup();
   }
