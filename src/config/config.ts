@@ -85,15 +85,15 @@ export interface DdclConfig {
   model: { name: string; registry: string; device: Device; threads: number };
   /**
    * rawScore and the terms below shape the models trained from now on (their calibration): 's_q'
-   * (sum_k q_k d_k, default), 's_min' (nearest prototype) or 's_mix' (a mixture over the
-   * prototypes: share and spread of each); inputDeviation adds each event's distance, per feature,
-   * from the members of its nearest prototype; inputMixture a mixture over the prototypes in input
-   * space (each an isotropic Gaussian over its members' features, weighted by its share);
-   * globalDeviation the squared standardised distance from the training rows' mean. combine:
-   * 'max' (default) grades the largest term z (the raw score's per prototype), 'sum' the weighted
-   * sum of them all (weights: 1 each unless set; `ddcl eval tabular`'s default is raw 1,
-   * recon 0.5, inputMixture 2, globalDeviation 1). A served model grades with what it was built
-   * with.
+   * (sum_k q_k d_k), 's_min' (nearest prototype) or 's_mix' (default: a mixture over the
+   * prototypes, share and spread of each, over the DDCL distances); inputDeviation adds each
+   * event's distance, per feature, from the members of its nearest prototype; inputMixture
+   * (default on) a mixture over the prototypes in input space (each an isotropic Gaussian over its
+   * members' features, weighted by its share); globalDeviation (default on) the squared
+   * standardised distance from the training rows' mean. combine: 'sum' (default) grades the
+   * weighted sum of the terms' z (the reconstruction error's too, when the model has a decoder),
+   * 'max' the largest (the raw score's z per prototype). The default weights are the ones
+   * `ddcl eval tabular` measures with. A served model grades with what it was built with.
    */
   scoring: {
     alertThreshold: number;
@@ -146,12 +146,12 @@ export const DEFAULT_CONFIG: DdclConfig = {
   scoring: {
     alertThreshold: 0.99,
     topFeatures: 3,
-    rawScore: 's_q',
+    rawScore: 's_mix',
     inputDeviation: false,
-    inputMixture: false,
-    globalDeviation: false,
-    combine: 'max',
-    weights: { raw: 1, recon: 1, deviation: 1, inputMixture: 1, globalDeviation: 1 },
+    inputMixture: true,
+    globalDeviation: true,
+    combine: 'sum',
+    weights: { raw: 1, recon: 0.5, deviation: 1, inputMixture: 2, globalDeviation: 1 },
   },
   training: {
     enabled: true,

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AvroCodec, loadSchemaJson, schemaPath } from '../codec/index.js';
-import { buildConfig } from '../config/config.js';
+import { buildConfig, DEFAULT_CONFIG } from '../config/config.js';
 import { PaymentGenerator, type AnomalyKind, type GeneratedEvent } from '../demo/generator.js';
 import { deriveSpecFromAvro, type FeatureSpec } from '../features/index.js';
 import { createLogger, type Logger } from '../obs/logger.js';
@@ -21,6 +21,7 @@ import {
   type ProducerRecord,
 } from '../stream/index.js';
 import { buildModel } from '../train/buildModel.js';
+import { scoringBuild, type ScoringBuild } from './scoring.js';
 import type { TrainConfig } from '../train/config.js';
 import { Daemon, kafkaClientConfig } from './daemon.js';
 import { ScoringProcessor, type AlertInfo } from './processor.js';
@@ -40,6 +41,8 @@ export interface DemoOptions {
   registry?: string;
   quiet: boolean;
   train: Partial<TrainConfig>;
+  /** How the first model grades (config `scoring` terms; src/daemon/scoring.ts). Default: DEMO_SCORING. */
+  scoring?: ScoringBuild;
   /** Where alert lines go (stdout by default). */
   print?: (line: string) => void;
   log?: Logger;
@@ -63,6 +66,9 @@ export interface DemoSummary {
 
 /** Autoencoder pretraining then DDCL with the reconstruction kept (lambda): measured on the demo's
  * stream, the decoder's reconstruction error catches what distances to prototypes alone miss. */
+/** The demo model's scoring terms: the daemon's defaults (config `scoring`). */
+export const DEMO_SCORING: ScoringBuild = scoringBuild(DEFAULT_CONFIG.scoring);
+
 export const DEMO_TRAIN: Partial<TrainConfig> = {
   widths: [64, 32],
   m: 16,
@@ -114,7 +120,7 @@ async function trainFirstModel(o: DemoOptions, log: Logger) {
   const built = await buildModel(
     demoFeatureSpec(),
     first.map((e) => e.event),
-    { train: { ...DEMO_TRAIN, ...o.train } },
+    { train: { ...DEMO_TRAIN, ...o.train }, ...(o.scoring ?? DEMO_SCORING) },
   );
   const version = await registry.write('demo', built.parts);
   await registry.setCurrent('demo', version);

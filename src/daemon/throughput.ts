@@ -22,7 +22,8 @@ import {
 } from '../stream/index.js';
 import { buildModel } from '../train/buildModel.js';
 import { Daemon } from './daemon.js';
-import { DEMO_TRAIN, demoFeatureSpec } from './demo.js';
+import { DEMO_SCORING, DEMO_TRAIN, demoFeatureSpec } from './demo.js';
+import type { ScoringBuild } from './scoring.js';
 import { ScoringProcessor } from './processor.js';
 
 export interface PreparedEvents {
@@ -42,7 +43,11 @@ export function preparedEvents(n: number, seed = 3): PreparedEvents {
   return out;
 }
 
-/** The demo's model architecture (DEMO_TRAIN), few epochs: throughput depends on the shape, not the fit. */
+/**
+ * The demo's model architecture (DEMO_TRAIN) and scoring terms (DEMO_SCORING, the daemon's
+ * defaults), few epochs: throughput depends on the shape, not the fit. DDCL_BENCH_SCORING (JSON,
+ * src/daemon/scoring.ts ScoringBuild) replaces the scoring terms, to compare them in one run.
+ */
 export async function benchRegistry(trainEvents = 5000): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'ddcl-bench-'));
   const codec = new AvroCodec(loadSchemaJson('payment'));
@@ -50,7 +55,12 @@ export async function benchRegistry(trainEvents = 5000): Promise<string> {
   const built = await buildModel(
     demoFeatureSpec(),
     ev.values.map((v) => codec.decode(v)),
-    { train: { ...DEMO_TRAIN, epochs: 2, pretrainEpochs: 1 } },
+    {
+      train: { ...DEMO_TRAIN, epochs: 2, pretrainEpochs: 1 },
+      ...(process.env.DDCL_BENCH_SCORING
+        ? (JSON.parse(process.env.DDCL_BENCH_SCORING) as ScoringBuild)
+        : DEMO_SCORING),
+    },
   );
   const reg = new ModelRegistry(root);
   const v = await reg.write('bench', built.parts);

@@ -181,12 +181,17 @@ export function inputDeviation(
   return out;
 }
 
-/** Per-feature mean and (floored) standard deviation of n rows: the global deviation's reference. */
-export function fitGlobalDeviation(X: ArrayLike<number>, n: number, d: number): GlobalDeviation {
+/**
+ * Per-feature mean and standard deviation of n rows: the global deviation's reference. The std is
+ * floored at `floor` (default 0.5: half an interquartile range of a robust-scaled feature, half the
+ * swing of a 0/1 indicator), so that a column (nearly) constant in the window, such as a rare
+ * category's indicator, does not make its first different value dominate every other term.
+ */
+export function fitGlobalDeviation(X: ArrayLike<number>, n: number, d: number, floor = 0.5): GlobalDeviation {
   const mean = new Array<number>(d).fill(0);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += X[i * d + j]!;
   for (let j = 0; j < d; j++) mean[j] = n > 0 ? mean[j]! / n : 0;
-  return { mean, std: featureSpread(X, n, d) };
+  return { mean, std: featureSpread(X, n, d).map((s) => Math.max(s, floor)) };
 }
 
 /** sum_j ((x_j - mean_j) / std_j)^2 of each of n rows. */

@@ -1,6 +1,8 @@
 import { bool, printJson, str, UserError, type Parsed } from '../args.js';
 import type { Command } from '../main.js';
 import { TRAIN_OPTIONS, trainConfigFrom } from './common.js';
+import { DEFAULT_CONFIG, type DdclConfig } from '../../config/config.js';
+import { scoringBuild, type ScoringBuild } from '../../daemon/scoring.js';
 import { scoreTerms, type ScoreTerm } from '../../serve/calibration.js';
 
 export const train: Command = {
@@ -44,31 +46,33 @@ export const train: Command = {
       },
       'raw-score': {
         kind: 'string',
-        help: 'what the calibration grades: s_q (sum q_k d_k), s_min (nearest prototype), s_mix (prototype mixture)',
-        choices: ['s_q', 's_min', 's_mix'],
-        default: 's_q',
+        help: 'what the calibration grades: s_mix (prototype mixture over the DDCL distances), s_q (sum q_k d_k), s_min (nearest prototype)',
+        choices: ['s_mix', 's_q', 's_min'],
+        default: DEFAULT_CONFIG.scoring.rawScore,
+      },
+      terms: {
+        kind: 'list',
+        help: "score terms beside the raw score and the reconstruction error: inputMixture (mixture over the prototypes in input space), globalDeviation (squared standardised distance from the rows' mean), deviation (distance per feature from the nearest prototype's members), or none",
+        placeholder: 'T1,T2',
+        default: defaultTerms().join(','),
       },
       'input-deviation': {
         kind: 'boolean',
-        help: "also grade each row's distance, per feature, from its nearest prototype's members",
-      },
-      'input-mixture': {
-        kind: 'boolean',
-        help: 'also grade a mixture over the prototypes in input space (each an isotropic Gaussian over its members, weighted by its share)',
-      },
-      'global-deviation': {
-        kind: 'boolean',
-        help: "also grade each row's squared standardised distance from the training rows' mean",
+        help: 'add the deviation term (as --terms ...,deviation)',
       },
       combine: {
         kind: 'string',
-        help: "how the terms' z make one: max (the largest; per-prototype z of the raw score) or sum (weighted sum)",
-        choices: ['max', 'sum'],
-        default: 'max',
+        help: "how the terms' z make one: sum (weighted sum) or max (the largest; per-prototype z of the raw score)",
+        choices: ['sum', 'max'],
+        default: DEFAULT_CONFIG.scoring.combine,
       },
       weights: {
         kind: 'string',
-        help: 'weights of the summed terms (--combine sum), e.g. raw=1,recon=0.5,inputMixture=2,globalDeviation=1; unset ones count 1',
+        help: `weights of the summed terms (--combine sum), over the defaults ${Object.entries(
+          DEFAULT_CONFIG.scoring.weights,
+        )
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}`,
         placeholder: 'TERM=W,...',
       },
       json: { kind: 'boolean', help: 'print the result as one JSON line' },
@@ -119,15 +123,7 @@ export const train: Command = {
     for (let i = 0; i < m.n; i++) rows.push(m.X.subarray(i * m.d, (i + 1) * m.d));
     const built = await buildModel(numericSpecForColumns(m.columns), rows, {
       train: cfg,
-      calibration: {
-        rawScore: str(p, 'raw-score') as 's_q' | 's_min' | 's_mix',
-        ...(str(p, 'combine') === 'sum'
-          ? { combine: { mode: 'sum' as const, weights: parseWeights(p) } }
-          : {}),
-      },
-      inputDeviation: bool(p, 'input-deviation'),
-      inputMixture: bool(p, 'input-mixture'),
-      globalDeviation: bool(p, 'global-deviation'),
+      ...scoringFrom(p),
       trainingWindow: { file: str(p, 'data')!, rows: m.n },
     });
     const registry = new ModelRegistry(str(p, 'out')!);
@@ -153,6 +149,39 @@ export const train: Command = {
     return 0;
   },
 };
+
+type Scoring = DdclConfig['scoring'];
+const optionalTerms = ['inputMixture', 'globalDeviation', 'deviation'] as const;
+
+function defaultTerms(): string[] {
+  const d = DEFAULT_CONFIG.scoring;
+  return [
+    d.inputMixture && 'inputMixture',
+    d.globalDeviation && 'globalDeviation',
+    d.inputDeviation && 'deviation',
+  ].filter((t): t is string => typeof t === 'string');
+}
+
+/** The scoring options as the daemon's config would give them (src/daemon/scoring.ts). */
+function scoringFrom(p: Parsed): ScoringBuild {
+  const given = p.opts.terms;
+  const terms = Array.isArray(given) ? given : defaultTerms();
+  const known = new Set<string>(optionalTerms);
+  for (const t of terms)
+    if (t !== 'none' && !known.has(t))
+      throw new UserError(`--terms: unknown term "${t}" (known: ${optionalTerms.join(', ')}, none)`);
+  if (terms.includes('none') && terms.length > 1) throw new UserError('--terms: none goes alone');
+  const s: Scoring = {
+    ...DEFAULT_CONFIG.scoring,
+    rawScore: str(p, 'raw-score') as Scoring['rawScore'],
+    inputMixture: terms.includes('inputMixture'),
+    globalDeviation: terms.includes('globalDeviation'),
+    inputDeviation: terms.includes('deviation') || bool(p, 'input-deviation'),
+    combine: str(p, 'combine') as Scoring['combine'],
+    weights: { ...DEFAULT_CONFIG.scoring.weights, ...parseWeights(p) },
+  };
+  return scoringBuild(s);
+}
 
 /** --weights TERM=W,...: the summed terms' weights, each a number >= 0 and a known term. */
 function parseWeights(p: Parsed): Partial<Record<ScoreTerm, number>> {

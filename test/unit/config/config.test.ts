@@ -115,22 +115,8 @@ test('secrets come from the environment or a file', () => {
 });
 
 test('scoring terms reach the model build the daemon, bootstrap and retraining share', () => {
+  // Defaults: the weighted sum that `ddcl eval tabular` measures with.
   assert.deepEqual(scoringBuild(DEFAULT_CONFIG.scoring), {
-    calibration: { rawScore: 's_q' },
-    inputDeviation: false,
-    inputMixture: false,
-    globalDeviation: false,
-  });
-  const c = buildConfig({
-    scoring: {
-      rawScore: 's_mix',
-      inputMixture: true,
-      globalDeviation: true,
-      combine: 'sum',
-      weights: { recon: 0.5, inputMixture: 2 },
-    },
-  });
-  assert.deepEqual(scoringBuild(c.scoring), {
     calibration: {
       rawScore: 's_mix',
       combine: {
@@ -142,4 +128,34 @@ test('scoring terms reach the model build the daemon, bootstrap and retraining s
     inputMixture: true,
     globalDeviation: true,
   });
+  const c = buildConfig({
+    scoring: {
+      rawScore: 's_q',
+      inputDeviation: true,
+      inputMixture: false,
+      globalDeviation: false,
+      combine: 'max',
+    },
+  });
+  assert.deepEqual(scoringBuild(c.scoring), {
+    calibration: { rawScore: 's_q' },
+    inputDeviation: true,
+    inputMixture: false,
+    globalDeviation: false,
+  });
+  const w = buildConfig({ scoring: { weights: { inputMixture: 3 } } }, { DDCL_SCORING__WEIGHTS__RECON: '0' });
+  assert.deepEqual(w.scoring.weights, {
+    raw: 1,
+    recon: 0,
+    deviation: 1,
+    inputMixture: 3,
+    globalDeviation: 1,
+  });
+});
+
+test('deploy/ddcl.example.yaml loads and spells out the default scoring terms', () => {
+  const c = loadConfig(join(process.cwd(), 'deploy', 'ddcl.example.yaml'), {});
+  assert.equal(c.kafka.brokers.length > 0, true);
+  for (const k of ['rawScore', 'inputMixture', 'globalDeviation', 'combine', 'weights'] as const)
+    assert.deepEqual(c.scoring[k], DEFAULT_CONFIG.scoring[k], k);
 });

@@ -235,7 +235,7 @@ test('ddcl eval tabular --json: the contract fields', async () => {
   }
 });
 
-test('ddcl train --combine sum with the input mixture and global deviation: calibration.json carries them, ddcl score grades with them', async () => {
+test("ddcl train's default scoring (the daemon's: s_mix, input mixture, global deviation, combine sum): calibration.json carries it, ddcl score grades with it; --terms none --combine max is the legacy grading", async () => {
   const { X, y, n, d } = blobs(8);
   const t = tempDir();
   try {
@@ -243,9 +243,8 @@ test('ddcl train --combine sum with the input mixture and global deviation: cali
     for (let i = 0; i < n; i++) csv += Array.from(X.subarray(i * d, (i + 1) * d)).join(',') + '\n';
     const data = t.write('blobs.csv', csv);
     const reg = join(t.dir, 'models');
-    const args = ['train', '--data', data, '--out', reg, '--k', '4', '--epochs', '5', '--raw-score', 's_mix'];
-    const terms = ['--input-mixture', '--global-deviation', '--combine', 'sum'];
-    const trained = await captureJson([...args, ...terms, '--weights', 'recon=0.5,inputMixture=2', '--json']);
+    const args = ['train', '--data', data, '--out', reg, '--k', '4', '--epochs', '5'];
+    const trained = await captureJson([...args, '--weights', 'recon=0.25', '--json']);
     assert.equal(trained.code, 0);
     const version = readFileSync(join(reg, 'default', 'current'), 'utf8').trim();
     const cal = JSON.parse(readFileSync(join(reg, 'default', version, 'calibration.json'), 'utf8')) as {
@@ -253,7 +252,10 @@ test('ddcl train --combine sum with the input mixture and global deviation: cali
       inputMixture?: { proto: number[] };
       globalDeviation?: { mean: number[] };
     };
-    assert.deepEqual(cal.combine, { mode: 'sum', weights: { recon: 0.5, inputMixture: 2 } });
+    assert.deepEqual(cal.combine, {
+      mode: 'sum',
+      weights: { raw: 1, recon: 0.25, deviation: 1, inputMixture: 2, globalDeviation: 1 },
+    });
     assert.ok(cal.inputMixture && cal.inputMixture.proto.length >= 1);
     assert.equal(cal.globalDeviation?.mean.length, d);
     const out = join(t.dir, 'scores.csv');
@@ -266,14 +268,36 @@ test('ddcl train --combine sum with the input mixture and global deviation: cali
       .map((l) => Number(l.split(',')[2]));
     assert.equal(z.length, n);
     assert.ok(rocAuc(Array.from(y), z) > 0.9, `ROC-AUC of the graded z ${rocAuc(Array.from(y), z)}`);
-    // A bad --weights is refused with the reason.
+    // The legacy grading: no extra terms, the largest z (per-prototype z of s_q).
+    const legacy = [
+      '--terms',
+      'none',
+      '--combine',
+      'max',
+      '--raw-score',
+      's_q',
+      '--name',
+      'legacy',
+      '--json',
+    ];
+    assert.equal((await captureJson([...args, ...legacy])).code, 0);
+    const v2 = readFileSync(join(reg, 'legacy', 'current'), 'utf8').trim();
+    const cal2 = JSON.parse(readFileSync(join(reg, 'legacy', v2, 'calibration.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(cal2.rawScore, 's_q');
+    for (const k of ['combine', 'inputMixture', 'globalDeviation', 'deviation'])
+      assert.equal(cal2[k], undefined, k);
+    // Bad --weights and --terms are refused with the reason.
     await assert.rejects(
-      captureJson([...args, ...terms, '--weights', 'recon=half', '--json']),
+      captureJson([...args, '--weights', 'recon=half', '--json']),
       /--weights: "recon=half" is not TERM=W/,
     );
+    await assert.rejects(captureJson([...args, '--weights', 'noise=1', '--json']), /unknown term "noise"/);
     await assert.rejects(
-      captureJson([...args, ...terms, '--weights', 'noise=1', '--json']),
-      /unknown term "noise"/,
+      captureJson([...args, '--terms', 'kmeans', '--json']),
+      /--terms: unknown term "kmeans"/,
     );
   } finally {
     t.cleanup();
