@@ -92,8 +92,8 @@ export interface DdclConfig {
    * members' features, weighted by its share); globalDeviation (default on) the squared
    * standardised distance from the training rows' mean. combine: 'sum' (default) grades the
    * weighted sum of the terms' z (the reconstruction error's too, when the model has a decoder),
-   * 'max' the largest (the raw score's z per prototype). The default weights are the ones
-   * `ddcl eval tabular` measures with. A served model grades with what it was built with.
+   * 'max' the largest (the raw score's z per prototype). Weights default to 1 each (not tuned);
+   * `ddcl eval tabular` measures these defaults. A served model grades with what it was built with.
    */
   scoring: {
     alertThreshold: number;
@@ -151,7 +151,7 @@ export const DEFAULT_CONFIG: DdclConfig = {
     inputMixture: true,
     globalDeviation: true,
     combine: 'sum',
-    weights: { raw: 1, recon: 0.5, deviation: 1, inputMixture: 2, globalDeviation: 1 },
+    weights: { raw: 1, recon: 1, deviation: 1, inputMixture: 1, globalDeviation: 1 },
   },
   training: {
     enabled: true,

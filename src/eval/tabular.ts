@@ -3,14 +3,15 @@
 // in), through buildModel exactly as `ddcl train` builds it (features robust-scaled on the
 // training rows, DDCL, ONNX, calibration on the held-out fifth); every row is then scored through
 // ONNX Runtime and normalised by the calibration fitted with the model. Labels are read only for
-// ROC-AUC and PR-AUC. Default row score (calibration combine 'sum', serve/calibration normalise):
-// a weighted sum of robust z (against the held-out rows) of the prototype mixture 's_mix' over
-// the DDCL distances (each prototype weighted by its share and spread; weight 1), the decoder's
-// reconstruction error (0.5), the mixture over the same prototypes in input space (each an
-// isotropic Gaussian over its training members' features, weighted by its share; 2), and the
-// squared standardised distance from the training rows' mean (1). The weights were chosen on the
-// six ADBench sets (README). With `models` > 1 the z of several seeds are averaged (one
-// configuration, an ensemble over initialisations).
+// ROC-AUC and PR-AUC. Default row score: the daemon's default scoring (config `scoring`;
+// calibration combine 'sum', serve/calibration normalise), the sum of robust z (against the
+// held-out rows) of the prototype mixture 's_mix' over the DDCL distances (each prototype weighted
+// by its share and spread), the decoder's reconstruction error, the mixture over the same
+// prototypes in input space (each an isotropic Gaussian over its training members' features,
+// weighted by its share), and the squared standardised distance from the training rows' mean;
+// every weight 1. With `models` > 1 the z of several seeds are averaged (one configuration, an
+// ensemble over initialisations).
+import { DEFAULT_CONFIG } from '../config/config.js';
 import type { DataMatrix } from '../data/matrix.js';
 import { numericSpecForColumns, type NumericOptions } from '../features/index.js';
 import { gradeColumns, normalise, type RawScoreKind, type ScoreCombine } from '../serve/calibration.js';
@@ -62,11 +63,13 @@ export const defaultTabularConfig: Readonly<TabularConfig> = Object.freeze({
     batchSize: 256,
     seed: 0,
   },
-  rawScore: 's_mix',
+  // The daemon's default scoring (config `scoring`), so that what is measured is what runs.
+  rawScore: DEFAULT_CONFIG.scoring.rawScore,
   models: 3,
-  combine: { mode: 'sum' as const, weights: { raw: 1, recon: 0.5, inputMixture: 2, globalDeviation: 1 } },
-  inputMixture: true,
-  globalDeviation: true,
+  combine: { mode: DEFAULT_CONFIG.scoring.combine, weights: { ...DEFAULT_CONFIG.scoring.weights } },
+  inputDeviation: DEFAULT_CONFIG.scoring.inputDeviation,
+  inputMixture: DEFAULT_CONFIG.scoring.inputMixture,
+  globalDeviation: DEFAULT_CONFIG.scoring.globalDeviation,
 });
 
 export interface TabularResult {

@@ -9,12 +9,11 @@ export const evalTabular: Command = {
     description:
       'The model is built on every row without the labels (features robust-scaled on the training\n' +
       'rows, DDCL, ONNX, calibration on a held-out fifth, as `ddcl train`); every row is scored through\n' +
-      'ONNX Runtime; the labels (y) are read only for the AUCs. The row score is a weighted sum of\n' +
-      'robust z against the held-out rows (calibration combine "sum", the daemon\'s code): the\n' +
-      'prototype mixture over the DDCL distances (s_mix, weight 1), the reconstruction error (0.5), a\n' +
-      "mixture over the same prototypes in input space (each an isotropic Gaussian over its members'\n" +
-      "features, weighted by its share; 2) and the squared standardised distance from the rows' mean\n" +
-      '(1); averaged over --models seeds.',
+      "ONNX Runtime; the labels (y) are read only for the AUCs. The row score is the daemon's default\n" +
+      'grading (config scoring): the sum of robust z against the held-out rows of the prototype\n' +
+      'mixture over the DDCL distances (s_mix), the reconstruction error, a mixture over the same\n' +
+      "prototypes in input space (each an isotropic Gaussian over its members' features, weighted by\n" +
+      "its share) and the squared standardised distance from the rows' mean; averaged over --models seeds.",
     options: {
       file: {
         kind: 'string',

@@ -115,13 +115,13 @@ test('secrets come from the environment or a file', () => {
 });
 
 test('scoring terms reach the model build the daemon, bootstrap and retraining share', () => {
-  // Defaults: the weighted sum that `ddcl eval tabular` measures with.
+  // Defaults: the sum, every weight 1, that `ddcl eval tabular` measures.
   assert.deepEqual(scoringBuild(DEFAULT_CONFIG.scoring), {
     calibration: {
       rawScore: 's_mix',
       combine: {
         mode: 'sum',
-        weights: { raw: 1, recon: 0.5, deviation: 1, inputMixture: 2, globalDeviation: 1 },
+        weights: { raw: 1, recon: 1, deviation: 1, inputMixture: 1, globalDeviation: 1 },
       },
     },
     inputDeviation: false,

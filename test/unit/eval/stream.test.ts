@@ -254,7 +254,7 @@ test("ddcl train's default scoring (the daemon's: s_mix, input mixture, global d
     };
     assert.deepEqual(cal.combine, {
       mode: 'sum',
-      weights: { raw: 1, recon: 0.25, deviation: 1, inputMixture: 2, globalDeviation: 1 },
+      weights: { raw: 1, recon: 0.25, deviation: 1, inputMixture: 1, globalDeviation: 1 },
     });
     assert.ok(cal.inputMixture && cal.inputMixture.proto.length >= 1);
     assert.equal(cal.globalDeviation?.mean.length, d);
