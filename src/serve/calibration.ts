@@ -194,18 +194,73 @@ export function fitGlobalDeviation(X: ArrayLike<number>, n: number, d: number, f
   return { mean, std: featureSpread(X, n, d).map((s) => Math.max(s, floor)) };
 }
 
-/** sum_j ((x_j - mean_j) / std_j)^2 of each of n rows. */
+/** The non-zero features of n rows (compressed rows): rows of one-hot and hashed categories are mostly zeros. */
+export interface SparseRows {
+  start: Int32Array;
+  index: Int32Array;
+  value: Float64Array;
+}
+
+let scratchIndex = new Int32Array(0);
+let scratchValue = new Float64Array(0);
+
+export function sparseRows(X: ArrayLike<number>, n: number, d: number): SparseRows {
+  // One pass into scratch buffers (grown as needed, kept between calls), then exact-size copies.
+  if (scratchIndex.length < n * d) {
+    scratchIndex = new Int32Array(n * d);
+    scratchValue = new Float64Array(n * d);
+  }
+  const si = scratchIndex;
+  const sv = scratchValue;
+  const start = new Int32Array(n + 1);
+  let t = 0;
+  for (let i = 0, o = 0; i < n; i++, o += d) {
+    start[i] = t;
+    for (let j = 0; j < d; j++) {
+      const x = X[o + j]!;
+      si[t] = j;
+      sv[t] = x;
+      t += x !== 0 ? 1 : 0;
+    }
+  }
+  start[n] = t;
+  return { start, index: si.slice(0, t), value: sv.slice(0, t) };
+}
+
+const gdevCache = new WeakMap<GlobalDeviation, { w: Float64Array; wm: Float64Array; c: number }>();
+
+/**
+ * sum_j ((x_j - mean_j) / std_j)^2 of each of n rows. Computed as c + sum over the row's non-zero
+ * features of (x_j^2 - 2 x_j mean_j) / std_j^2 (c = sum_j mean_j^2 / std_j^2): rows of one-hot and
+ * hashed categories are mostly zeros.
+ */
 export function globalDeviationScores(
   g: GlobalDeviation,
   X: ArrayLike<number>,
   n: number,
   d: number,
+  sp: SparseRows = sparseRows(X, n, d),
 ): Float64Array {
+  let k = gdevCache.get(g);
+  if (!k) {
+    const w = Float64Array.from(g.std, (s) => 1 / (s * s));
+    const wm = Float64Array.from(g.mean, (m, j) => 2 * m * w[j]!);
+    let c = 0;
+    for (let j = 0; j < d; j++) c += g.mean[j]! * g.mean[j]! * w[j]!;
+    k = { w, wm, c };
+    gdevCache.set(g, k);
+  }
+  const { w, wm, c } = k;
+  const { start, index, value } = sp;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let q = 0;
-    for (let j = 0; j < d; j++) q += ((X[i * d + j]! - g.mean[j]!) / g.std[j]!) ** 2;
-    out[i] = q;
+    let q = c;
+    for (let t = start[i]!; t < start[i + 1]!; t++) {
+      const j = index[t]!;
+      const x = value[t]!;
+      q += x * (x * w[j]! - wm[j]!);
+    }
+    out[i] = Math.max(q, 0);
   }
   return out;
 }
@@ -243,25 +298,55 @@ export function fitInputMixture(
   return out;
 }
 
-/** -log sum_c exp(bias_c - |x - mean_c|^2 inv_c) of each of n rows, computed stably. */
+const mixCache = new WeakMap<InputMixtureState, { M: Float64Array; mm: Float64Array }>();
+
+/**
+ * -log sum_c exp(bias_c - |x - mean_c|^2 inv_c) of each of n rows, computed stably. The squared
+ * distance is |x|^2 - 2 x.mean_c + |mean_c|^2 over the row's non-zero features only (rows of
+ * one-hot and hashed categories are mostly zeros), the means packed once per mixture.
+ */
 export function inputMixtureScores(
   mix: InputMixtureState,
   stats: readonly { mean: ArrayLike<number> }[],
   X: ArrayLike<number>,
   n: number,
   d: number,
+  sp: SparseRows = sparseRows(X, n, d),
 ): Float64Array {
   const C = mix.proto.length;
-  const out = new Float64Array(n);
-  const L = new Float64Array(C);
-  for (let i = 0; i < n; i++) {
-    let mx = -Infinity;
+  let k = mixCache.get(mix);
+  if (!k || k.M.length !== C * d) {
+    const M = new Float64Array(C * d);
+    const mm = new Float64Array(C);
     for (let c = 0; c < C; c++) {
       const mu = stats[mix.proto[c]!]!.mean;
       let q = 0;
-      for (let j = 0; j < d; j++) q += (X[i * d + j]! - mu[j]!) ** 2;
-      L[c] = mix.bias[c]! - q * mix.inv[c]!;
-      if (L[c]! > mx) mx = L[c]!;
+      for (let j = 0; j < d; j++) {
+        M[c * d + j] = mu[j]!;
+        q += mu[j]! * mu[j]!;
+      }
+      mm[c] = q;
+    }
+    k = { M, mm };
+    mixCache.set(mix, k);
+  }
+  const { M, mm } = k;
+  const { start, index, value } = sp;
+  const out = new Float64Array(n);
+  const L = new Float64Array(C);
+  for (let i = 0; i < n; i++) {
+    const t0 = start[i]!;
+    const t1 = start[i + 1]!;
+    let xx = 0;
+    for (let t = t0; t < t1; t++) xx += value[t]! * value[t]!;
+    let mx = -Infinity;
+    for (let c = 0; c < C; c++) {
+      const base = c * d;
+      let dot = 0;
+      for (let t = t0; t < t1; t++) dot += value[t]! * M[base + index[t]!]!;
+      const l = mix.bias[c]! - Math.max(xx - 2 * dot + mm[c]!, 0) * mix.inv[c]!;
+      L[c] = l;
+      if (l > mx) mx = l;
     }
     let s = 0;
     for (let c = 0; c < C; c++) s += Math.exp(L[c]! - mx);
@@ -286,8 +371,11 @@ export function gradeColumns<T extends ScoreColumns>(
 ): T {
   if (state.deviation && !cols.dev)
     cols.dev = inputDeviation(stats, state.deviation.spread, X, n, d, cols.nearest);
-  if (state.inputMixture && !cols.imix) cols.imix = inputMixtureScores(state.inputMixture, stats, X, n, d);
-  if (state.globalDeviation && !cols.gdev) cols.gdev = globalDeviationScores(state.globalDeviation, X, n, d);
+  const im = state.inputMixture && !cols.imix;
+  const gd = state.globalDeviation && !cols.gdev;
+  const sp = im || gd ? sparseRows(X, n, d) : undefined;
+  if (im) cols.imix = inputMixtureScores(state.inputMixture!, stats, X, n, d, sp);
+  if (gd) cols.gdev = globalDeviationScores(state.globalDeviation!, X, n, d, sp);
   return cols;
 }
 
@@ -443,24 +531,33 @@ export function fitCalibration(
  */
 export function normalise(state: CalibrationState, c: ScoreColumns, i: number): number {
   const sum = state.combine?.mode === 'sum';
-  const w = state.combine?.weights ?? {};
+  const w = state.combine?.weights;
   let z: number;
-  if (sum) z = ((w.raw ?? 1) * (rawScore(state, c, i) - state.global.loc)) / state.global.scale;
+  if (sum) z = ((w?.raw ?? 1) * (rawScore(state, c, i) - state.global.loc)) / state.global.scale;
   else {
     const k = c.nearest[i]!;
     const loc = state.perPrototype.loc[k] ?? state.global.loc;
     const scale = state.perPrototype.scale[k] ?? state.global.scale;
     z = (rawScore(state, c, i) - loc) / scale;
   }
-  const add = (v: number, norm: { loc: number; scale: number }, term: ScoreTerm): void => {
-    const t = (v - norm.loc) / norm.scale;
-    z = sum ? z + (w[term] ?? 1) * t : Math.max(z, t);
-  };
-  if (state.recon && c.recon) add(c.recon[i]!, state.recon, 'recon');
-  if (state.deviation && c.dev) add(c.dev[i]!, state.deviation, 'deviation');
-  if (state.inputMixture && c.imix) add(c.imix[i]!, state.inputMixture, 'inputMixture');
-  if (state.globalDeviation && c.gdev) add(c.gdev[i]!, state.globalDeviation, 'globalDeviation');
+  if (state.recon && c.recon)
+    z = addTerm(z, sum, w?.recon, (c.recon[i]! - state.recon.loc) / state.recon.scale);
+  if (state.deviation && c.dev)
+    z = addTerm(z, sum, w?.deviation, (c.dev[i]! - state.deviation.loc) / state.deviation.scale);
+  if (state.inputMixture && c.imix)
+    z = addTerm(z, sum, w?.inputMixture, (c.imix[i]! - state.inputMixture.loc) / state.inputMixture.scale);
+  if (state.globalDeviation && c.gdev)
+    z = addTerm(
+      z,
+      sum,
+      w?.globalDeviation,
+      (c.gdev[i]! - state.globalDeviation.loc) / state.globalDeviation.scale,
+    );
   return z;
+}
+
+function addTerm(z: number, sum: boolean, weight: number | undefined, t: number): number {
+  return sum ? z + (weight ?? 1) * t : Math.max(z, t);
 }
 
 /** Grade in [0, 1]: empirical CDF of the calibration sample, exponential tail beyond its top. */

@@ -14,6 +14,7 @@ import {
   mixtureScore,
   normalise,
   rawScore,
+  sparseRows,
   type ScoreColumns,
 } from '../../../src/serve/calibration.js';
 import { Rng } from '../../../src/model/rng.js';
@@ -200,4 +201,39 @@ test('gradeColumns adds the input mixture and global deviation columns a state w
   const none = gradeColumns({ n: 1, sMin: [0], sQ: [0], nearest: [0] } as ScoreColumns, {}, stats, X, 1, 2);
   assert.equal(none.imix, undefined);
   assert.equal(none.gdev, undefined);
+});
+
+test('input mixture and global deviation over sparse rows (mostly zeros) equal the dense formulas', () => {
+  const rng = new Rng(12);
+  const n = 200;
+  const d = 40;
+  const X = new Float32Array(n * d);
+  for (let i = 0; i < n * d; i++) if (rng.next() < 0.15) X[i] = rng.next() < 0.5 ? 1 : 3 * rng.normal();
+  const stats = Array.from({ length: 5 }, (_, k) => ({
+    count: k === 3 ? 0 : 10 + k,
+    mean: Array.from({ length: d }, () => 0.3 * rng.normal()),
+    std: Array.from({ length: d }, () => 0.2 + rng.next()),
+  }));
+  const mix = fitInputMixture(stats, d);
+  const g = fitGlobalDeviation(X, n, d);
+  const sp = sparseRows(X, n, d);
+  assert.equal(sp.start[n], X.filter((v) => v !== 0).length);
+  const im = inputMixtureScores(mix, stats, X, n, d, sp);
+  const gd = globalDeviationScores(g, X, n, d);
+  for (let i = 0; i < n; i++) {
+    let dense = 0;
+    for (let j = 0; j < d; j++) dense += ((X[i * d + j]! - g.mean[j]!) / g.std[j]!) ** 2;
+    assert.ok(Math.abs(gd[i]! - dense) < 1e-9 * Math.max(1, dense), `gdev row ${i}`);
+    const L = mix.proto.map((k, c) => {
+      let q = 0;
+      for (let j = 0; j < d; j++) q += (X[i * d + j]! - stats[k]!.mean[j]!) ** 2;
+      return mix.bias[c]! - q * mix.inv[c]!;
+    });
+    const mx = Math.max(...L);
+    const want = -(mx + Math.log(L.reduce((a, l) => a + Math.exp(l - mx), 0)));
+    assert.ok(
+      Math.abs(im[i]! - want) < 1e-8 * Math.max(1, Math.abs(want)),
+      `imix row ${i}: ${im[i]} vs ${want}`,
+    );
+  }
 });
