@@ -8,6 +8,7 @@
 import { Featurizer, type FeatureSpec } from '../../features/index.js';
 import {
   Calibrator,
+  gradeColumns,
   type CalibrationOptions,
   type CalibrationState,
   type ScoreColumns,
@@ -21,6 +22,8 @@ export interface StreamConfig {
   spec: FeatureSpec;
   train: Partial<TrainConfig>;
   calibration: CalibrationOptions;
+  /** Score terms beside the raw score fitted into each model (buildModel options of the same names). */
+  terms?: { inputDeviation?: boolean; inputMixture?: boolean; globalDeviation?: boolean };
   /** Rebuild the model after this many further events (0: never). */
   retrainEvery: number;
   /** Most (inlier) rows a retrained model is built from: the trailing window. */
@@ -99,6 +102,7 @@ export async function runStream(
         train: cfg.train,
         calibration: cfg.calibration,
         scoreBatch: cfg.scoreBatch,
+        ...cfg.terms,
       });
       models++;
       buildSeconds += (performance.now() - t0) / 1000;
@@ -126,7 +130,15 @@ export async function runStream(
         for (let s = start; s < end; s += cfg.scoreBatch) {
           const m = Math.min(cfg.scoreBatch, end - s);
           const off = (s - from) * d;
-          const b = await scorer.score(X.X.subarray(off, off + m * d), m);
+          const Xb = X.X.subarray(off, off + m * d);
+          const b = gradeColumns(
+            await scorer.score(Xb, m),
+            built.calibration,
+            built.parts.prototypes.stats,
+            Xb,
+            m,
+            d,
+          );
           for (let j = 0; j < m; j++) {
             const i = s + j;
             const { z, grade, surprise } = calibrator.grade(b, j);

@@ -4,6 +4,7 @@
 // detector.ts). Scores go through the verified NAB scorer port, with NAB's optimised threshold per
 // profile and with the daemon's own label-free alert threshold.
 import type { FeatureSpec } from '../../features/index.js';
+import type { ScoreCombine } from '../../serve/calibration.js';
 import type { TrainConfig } from '../../train/config.js';
 import {
   NAB_PROFILES,
@@ -27,7 +28,10 @@ export interface NabDetectorConfig {
   /** hour and day-of-week features of the event time. */
   time: boolean;
   train: Partial<TrainConfig>;
-  rawScore: 's_min' | 's_q';
+  rawScore: 's_min' | 's_q' | 's_mix';
+  /** Score terms beside the raw score (StreamConfig.terms) and how they combine. */
+  terms?: { inputDeviation?: boolean; inputMixture?: boolean; globalDeviation?: boolean };
+  combine?: ScoreCombine;
   likelihood: { shortWindow: number; longWindow: number };
   retrainEvery: number;
   trainWindow: number;
@@ -71,7 +75,12 @@ export function streamConfig(cfg: NabDetectorConfig): StreamConfig {
   return {
     spec: nabFeatureSpec(cfg),
     train: { engine: 'auto', ...cfg.train },
-    calibration: { rawScore: cfg.rawScore, likelihood: cfg.likelihood },
+    calibration: {
+      rawScore: cfg.rawScore,
+      likelihood: cfg.likelihood,
+      ...(cfg.combine ? { combine: cfg.combine } : {}),
+    },
+    ...(cfg.terms ? { terms: cfg.terms } : {}),
     retrainEvery: cfg.retrainEvery,
     trainWindow: cfg.trainWindow,
     alertGrade: cfg.alertGrade,
