@@ -4,7 +4,7 @@
 // and stop gracefully on SIGTERM/SIGINT.
 import { hostname } from 'node:os';
 import { resolveSecret, type DdclConfig } from '../config/config.js';
-import { deriveSpecFromAvro, type FeatureSpec } from '../features/index.js';
+import { deriveSpecFromAvro, validateField, type FeatureSpec, type FieldSpec } from '../features/index.js';
 import { createLogger, type Logger } from '../obs/logger.js';
 import { DdclMetrics } from '../obs/metrics.js';
 import { HttpEndpoints } from '../obs/http.js';
@@ -65,13 +65,17 @@ export function featureSpecFor(cfg: DdclConfig, schema: object | undefined): Fea
     spec?: FeatureSpec;
     key?: string;
     overrides?: Record<string, Record<string, unknown>>;
+    extra?: FieldSpec[];
   };
   if (f.spec) return f.spec;
+  if (f.extra !== undefined && !Array.isArray(f.extra))
+    throw new Error('features.extra must be a list of field specs (src/features/spec.ts)');
   if (!schema)
     throw new Error('features: with input.format json and no input.schema, features.spec must be given');
   return deriveSpecFromAvro(schema, {
     ...(f.key ? { key: f.key } : {}),
     ...(f.overrides ? { overrides: f.overrides } : {}),
+    ...(f.extra ? { extra: f.extra.map((x, i) => validateField(x, `features.extra[${i}]`)) } : {}),
   });
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { AvroCodec, loadSchemaJson, schemaPath } from '../codec/index.js';
 import { buildConfig, DEFAULT_CONFIG } from '../config/config.js';
 import { PaymentGenerator, type AnomalyKind, type GeneratedEvent } from '../demo/generator.js';
-import { deriveSpecFromAvro, type FeatureSpec } from '../features/index.js';
+import { deriveSpecFromAvro, type FeatureSpec, type FieldSpec } from '../features/index.js';
 import { createLogger, type Logger } from '../obs/logger.js';
 import { DdclMetrics } from '../obs/metrics.js';
 import { HttpEndpoints } from '../obs/http.js';
@@ -84,8 +84,24 @@ export const DEMO_TRAIN: Partial<TrainConfig> = {
  * The payment schema's derived features, with hour of day but not day of week: the first window
  * spans one simulated day, and a model must not learn that every day is a Monday.
  */
+/**
+ * The amount relative to the card's 30-day average (log1p of amount / amount_avg_30d; imputed,
+ * without an indicator, for cards younger than 30 days, whose average is null).
+ */
+export const DEMO_AMOUNT_RATIO: FieldSpec = {
+  kind: 'numeric',
+  path: 'amount',
+  per: 'amount_avg_30d',
+  name: 'amount_per_avg_30d',
+  log1p: true,
+  missing: 'impute',
+};
+
 export function demoFeatureSpec(): FeatureSpec {
-  return deriveSpecFromAvro(loadSchemaJson('payment'), { overrides: { event_time: { parts: ['hour'] } } });
+  return deriveSpecFromAvro(loadSchemaJson('payment'), {
+    overrides: { event_time: { parts: ['hour'] } },
+    extra: [DEMO_AMOUNT_RATIO],
+  });
 }
 
 function fmtAlert(a: AlertInfo, kind: AnomalyKind | null): string {
@@ -287,6 +303,8 @@ export async function runDemoKafka(o: KafkaDemoOptions): Promise<DemoSummary & {
     {
       kafka: { client: o.client, brokers: o.brokers, clientId: 'ddcl-demo', groupId: `${topic}-ddcl` },
       input: { topics: [topic], format: 'avro', schema: schemaPath('payment'), timeField: 'event_time' },
+      // The first model's feature spec (demoFeatureSpec), for any model the daemon builds later.
+      features: { overrides: { event_time: { parts: ['hour'] } }, extra: [DEMO_AMOUNT_RATIO] },
       batch: { size: o.batch, lingerMs: 20, maxInFlight: 4 },
       model: { name: 'demo', registry: registry.root },
       scoring: { alertThreshold: o.alertThreshold, topFeatures: 3 },

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { FeaturizeError, FeatureSpecError } from './errors.js';
 import {
   accessExpression,
+  ratioOf,
   categoryReader,
   fnv1a,
   kindOf,
@@ -122,7 +123,9 @@ export class Featurizer {
     }
     if (names.length === 0) throw new FeatureSpecError('$.fields', 'produces no features');
     this.run = compileRun(
-      this.spec.fields.filter((f) => f.kind !== 'ignore').map((f) => f.path),
+      this.spec.fields
+        .filter((f) => f.kind !== 'ignore')
+        .map((f) => ({ path: f.path, per: f.kind === 'numeric' ? f.per : undefined })),
       this.ops,
     );
     this.names = Object.freeze(names);
@@ -435,12 +438,18 @@ export class Featurizer {
  * every field name and go megamorphic; measured at about 2x on the 20-field payment event.
  * Paths enter only as JSON string literals.
  */
-function compileRun(paths: string[], ops: Op[]): Run {
-  const body = paths.map((p, i) => `  ops[${i}](${accessExpression('rec', p)}, out, o);`).join('\n');
+function compileRun(paths: { path: string; per?: string | undefined }[], ops: Op[]): Run {
+  const body = paths
+    .map(({ path, per }, i) => {
+      const v = accessExpression('rec', path);
+      return `  ops[${i}](${per === undefined ? v : `ratioOf(${v}, ${accessExpression('rec', per)})`}, out, o);`;
+    })
+    .join('\n');
   return new Function(
     'ops',
+    'ratioOf',
     `"use strict";\nreturn function featurizeRecord(rec, out, o) {\n  let t;\n${body}\n};`,
-  )(ops) as Run;
+  )(ops, ratioOf) as Run;
 }
 
 function compileGetter(path: string): Getter {

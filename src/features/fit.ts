@@ -3,7 +3,7 @@
 import { RecordError } from '../codec/errors.js';
 import { FeatureSpecError } from './errors.js';
 import { Featurizer } from './featurize.js';
-import { categoryReader, makeGetter, numericReader } from './read.js';
+import { categoryReader, fieldGetter, makeGetter, numericReader } from './read.js';
 import {
   DEFAULT_MAX_VOCAB,
   validateFeatureSpec,
@@ -53,7 +53,7 @@ export function robustStats(values: Float64Array, missing: number): NumericStats
 }
 
 function numericAccumulator<F extends NumericField | ShingleField>(f: F): Accumulator {
-  const get = makeGetter(f.path);
+  const get = fieldGetter(f);
   const read = numericReader(f.path, f);
   let buf = new Float64Array(1024);
   let n = 0;

@@ -45,6 +45,24 @@ export function accessExpression(root: string, path: string): string {
   return expr;
 }
 
+/**
+ * The value of a numeric field with `per`: a / b when both are numbers; missing (undefined) when
+ * either is missing; otherwise the offending value, so that the numeric reader names its type.
+ */
+export function ratioOf(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a / b;
+  if (a === undefined || a === null || b === undefined || b === null) return undefined;
+  return typeof a === 'number' ? b : a;
+}
+
+/** The getter of a field: its path, or path / per for a numeric field with `per`. */
+export function fieldGetter(f: { path: string; per?: string }): Getter {
+  const get = makeGetter(f.path);
+  if (f.per === undefined) return get;
+  const per = makeGetter(f.per);
+  return (r) => ratioOf(get(r), per(r));
+}
+
 /** sign(x) log(1 + |x|): log1p that keeps the sign, for heavy-tailed values of either sign. */
 export function slog1p(x: number): number {
   return x < 0 ? -Math.log1p(-x) : Math.log1p(x);

@@ -57,6 +57,12 @@ export interface NumericOptions {
 
 export interface NumericField extends FieldBase, NumericOptions {
   kind: 'numeric';
+  /**
+   * Divide the value by the one at this path (another numeric field of the record): the feature
+   * is path / per, e.g. an amount relative to the entity's average. Missing when either is
+   * missing; a zero denominator gives an infinite (or NaN) value, handled by `infinity`.
+   */
+  per?: string;
 }
 
 export interface HashCategoricalField extends FieldBase {
@@ -237,7 +243,7 @@ export function validateField(x: unknown, at = 'field'): FieldSpec {
   };
   switch (kind) {
     case 'numeric':
-      return compact({ kind, ...base, ...numericOptions(x, at) });
+      return compact({ kind, ...base, per: str(x, 'per', at), ...numericOptions(x, at) });
     case 'shingle': {
       const window = num(x, 'window', at, { int: true, min: 2, max: 1024 });
       if (window === undefined) throw new FeatureSpecError(`${at}.window`, 'is required');

@@ -10,6 +10,8 @@ import {
   loadConfig,
   resolveSecret,
 } from '../../../src/config/config.js';
+import { loadSchemaJson } from '../../../src/codec/index.js';
+import { featureSpecFor } from '../../../src/daemon/daemon.js';
 import { scoringBuild } from '../../../src/daemon/scoring.js';
 
 test('an empty config gives the documented defaults', () => {
@@ -158,4 +160,33 @@ test('deploy/ddcl.example.yaml loads and spells out the default scoring terms', 
   assert.equal(c.kafka.brokers.length > 0, true);
   for (const k of ['rawScore', 'inputMixture', 'globalDeviation', 'combine', 'weights'] as const)
     assert.deepEqual(c.scoring[k], DEFAULT_CONFIG.scoring[k], k);
+});
+
+test('features.extra appends validated fields to the spec derived from the schema (e.g. an amount per its average)', () => {
+  const schema = loadSchemaJson('payment');
+  const cfg = buildConfig({
+    features: {
+      extra: [
+        { kind: 'numeric', path: 'amount', per: 'amount_avg_30d', name: 'amount_per_avg_30d', log1p: true },
+      ],
+    },
+  });
+  const spec = featureSpecFor(cfg, schema);
+  const last = spec.fields[spec.fields.length - 1]!;
+  assert.deepEqual(last, {
+    kind: 'numeric',
+    path: 'amount',
+    per: 'amount_avg_30d',
+    name: 'amount_per_avg_30d',
+    log1p: true,
+  });
+  assert.equal(spec.fields.length, featureSpecFor(buildConfig({}), schema).fields.length + 1);
+  assert.throws(
+    () => featureSpecFor(buildConfig({ features: { extra: [{ kind: 'numeric' }] } }), schema),
+    /features\.extra\[0\]/,
+  );
+  assert.throws(
+    () => featureSpecFor(buildConfig({ features: { extra: 'amount' } }), schema),
+    /must be a list/,
+  );
 });

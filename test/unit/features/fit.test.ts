@@ -5,6 +5,7 @@ import { examplePayment, exampleHostMetric, rng } from '../../../src/codec/examp
 import {
   Featurizer,
   FeatureSpecError,
+  FeaturizeError,
   deriveSpecFromAvro,
   fitFeatureSpec,
   numericSpecForColumns,
@@ -12,6 +13,7 @@ import {
   robustStats,
   serializeFeatures,
   type FeatureSpec,
+  type NumericField,
 } from '../../../src/features/index.js';
 
 test('robust statistics: median and IQR, with fallbacks for constant data', () => {
@@ -210,4 +212,48 @@ test('features.json refuses tampered or foreign files', () => {
   assert.throws(() => parseFeatures('{"format":"other"}'), FeatureSpecError);
   assert.throws(() => parseFeatures('not json'), FeatureSpecError);
   assert.equal(parseFeatures(text).dim, new Featurizer(spec).dim);
+});
+
+test("numeric 'per': the feature is path / per (an amount against the entity's average), fitted and featurized the same way", () => {
+  const spec: FeatureSpec = {
+    version: 1,
+    fields: [
+      { kind: 'numeric', path: 'amount', per: 'avg', name: 'amount_per_avg', log1p: true, indicator: true },
+    ],
+  };
+  const recs = Array.from({ length: 101 }, (_, i) => ({ amount: 10 * (i + 1), avg: 10 }));
+  const fitted = fitFeatureSpec(spec, recs);
+  const f0 = fitted.fields[0] as NumericField;
+  // Ratios 1..101, log1p: the median is log1p(51).
+  assert.ok(Math.abs(f0.stats!.center - Math.log1p(51)) < 1e-12, `${f0.stats!.center}`);
+  assert.equal(f0.per, 'avg');
+  const f = new Featurizer(JSON.parse(JSON.stringify(fitted)) as FeatureSpec);
+  assert.deepEqual(f.names, ['amount_per_avg', 'amount_per_avg#missing']);
+  const out = new Float32Array(2);
+  f.featurize({ amount: 510, avg: 10 }, out, 0);
+  assert.ok(Math.abs(out[0]!) < 1e-6 && out[1] === 0, `${Array.from(out)}`);
+  f.featurize({ amount: 5100, avg: 10 }, out, 0);
+  assert.ok(Math.abs(out[0]! - (Math.log1p(510) - Math.log1p(51)) / f0.stats!.scale) < 1e-5);
+  // Either side missing: imputed (the median) and flagged.
+  for (const r of [{ amount: 5, avg: null }, { avg: 3 }]) {
+    f.featurize(r, out, 0);
+    assert.deepEqual(Array.from(out), [0, 1], JSON.stringify(r));
+  }
+  // A wrong type on either side is refused, naming the field.
+  for (const r of [
+    { amount: 'x', avg: 1 },
+    { amount: 1, avg: 'y' },
+  ])
+    assert.throws(
+      () => f.featurize(r, out, 0),
+      (e: unknown) => e instanceof FeaturizeError && e.path === 'amount',
+    );
+  assert.throws(
+    () =>
+      new Featurizer({
+        version: 1,
+        fields: [{ kind: 'numeric', path: 'a', per: 3 }],
+      } as unknown as FeatureSpec),
+    (e: unknown) => e instanceof FeatureSpecError && /per/.test(e.message),
+  );
 });
