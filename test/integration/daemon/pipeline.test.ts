@@ -34,8 +34,8 @@ const N = 4000;
 const P = 3;
 // Measured on this stream (seed 11, 1% anomalies, bootstrap on 1500 events, SMALL_TRAIN, the
 // default scoring: s_mix + reconstruction + input mixture + global deviation, summed) with the
-// alert threshold at grade 0.99, two runs each: confluent recall 0.642, false alert rate 0.0010;
-// kafkajs 0.698, 0.0010-0.0013 (the bootstrap window is the first 1500 events in arrival order
+// alert threshold at grade 0.99: confluent recall 0.642, false alert rate 0.0010 (four runs);
+// kafkajs 0.698-0.774, 0.0010-0.0048 (four runs; the bootstrap window is the first 1500 events in arrival order
 // across partitions, so it can vary from run to run). The former grading (per-prototype z of s_q,
 // max with the reconstruction z) measured recall 0.62-0.70 at false alert rates 0.0005-0.0076.
 // DDCL_IT_SWEEP=1 prints recall and false alert rate over thresholds.
