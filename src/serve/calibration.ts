@@ -201,18 +201,25 @@ export interface SparseRows {
   value: Float64Array;
 }
 
+/** Scratch buffers of sparseRows(..., scratch = true), grown as needed and kept between calls. */
 let scratchIndex = new Int32Array(0);
 let scratchValue = new Float64Array(0);
+let scratchStart = new Int32Array(0);
 
-export function sparseRows(X: ArrayLike<number>, n: number, d: number): SparseRows {
-  // One pass into scratch buffers (grown as needed, kept between calls), then exact-size copies.
+/**
+ * The non-zero features of n rows. With `scratch` the result is a view of buffers that the next
+ * call overwrites (for use within one synchronous computation: gradeColumns), so that a batch
+ * allocates nothing here; otherwise it is a copy.
+ */
+export function sparseRows(X: ArrayLike<number>, n: number, d: number, scratch = false): SparseRows {
   if (scratchIndex.length < n * d) {
     scratchIndex = new Int32Array(n * d);
     scratchValue = new Float64Array(n * d);
   }
+  if (scratchStart.length < n + 1) scratchStart = new Int32Array(n + 1);
   const si = scratchIndex;
   const sv = scratchValue;
-  const start = new Int32Array(n + 1);
+  const start = scratchStart;
   let t = 0;
   for (let i = 0, o = 0; i < n; i++, o += d) {
     start[i] = t;
@@ -224,7 +231,8 @@ export function sparseRows(X: ArrayLike<number>, n: number, d: number): SparseRo
     }
   }
   start[n] = t;
-  return { start, index: si.slice(0, t), value: sv.slice(0, t) };
+  if (scratch) return { start: start.subarray(0, n + 1), index: si.subarray(0, t), value: sv.subarray(0, t) };
+  return { start: start.slice(0, n + 1), index: si.slice(0, t), value: sv.slice(0, t) };
 }
 
 const gdevCache = new WeakMap<GlobalDeviation, { w: Float64Array; wm: Float64Array; c: number }>();
@@ -373,7 +381,8 @@ export function gradeColumns<T extends ScoreColumns>(
     cols.dev = inputDeviation(stats, state.deviation.spread, X, n, d, cols.nearest);
   const im = state.inputMixture && !cols.imix;
   const gd = state.globalDeviation && !cols.gdev;
-  const sp = im || gd ? sparseRows(X, n, d) : undefined;
+  // Scratch views: both terms are computed before anything else can call sparseRows.
+  const sp = im || gd ? sparseRows(X, n, d, true) : undefined;
   if (im) cols.imix = inputMixtureScores(state.inputMixture!, stats, X, n, d, sp);
   if (gd) cols.gdev = globalDeviationScores(state.globalDeviation!, X, n, d, sp);
   return cols;
