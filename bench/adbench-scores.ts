@@ -113,34 +113,26 @@ for (const c of configs) {
       const s2 = Float64Array.from(dsum, (v, k) =>
         Math.max(cnt[k]! > 1 ? v / (cnt[k]! * mEmb) : gvar, 1e-3 * gvar),
       );
-      const gmmE = new Float64Array(m.n);
-      const gmmE1 = new Float64Array(m.n);
       const t = new Float64Array(K);
-      for (let i = 0; i < m.n; i++) {
-        for (let k = 0; k < K; k++)
-          t[k] =
-            Math.log((cnt[k]! + 1) / (nfit + K)) -
-            0.5 * mEmb * Math.log(s2[k]!) -
-            D[i * K + k]! / (2 * s2[k]!);
-        gmmE[i] = -lse(t);
-        // Same with one shared spread (only the shares differ between prototypes).
-        for (let k = 0; k < K; k++) t[k] = Math.log((cnt[k]! + 1) / (nfit + K)) - D[i * K + k]! / (2 * gvar);
-        gmmE1[i] = -lse(t);
-      }
-      add('gmmE', gmmE);
-      for (const fl of [0.1, 0.3]) {
-        const g = new Float64Array(m.n);
-        const s2f = Float64Array.from(s2, (v) => Math.max(v, fl * gvar));
-        for (let i = 0; i < m.n; i++) {
+      // -log of the prototype mixture with spreads v_k over the embedding distances of every row.
+      const gmm = (v: Float64Array): Float64Array =>
+        Float64Array.from({ length: m.n }, (_, i) => {
           for (let k = 0; k < K; k++)
             t[k] =
               Math.log((cnt[k]! + 1) / (nfit + K)) -
-              0.5 * mEmb * Math.log(s2f[k]!) -
-              D[i * K + k]! / (2 * s2f[k]!);
-          g[i] = -lse(t);
-        }
-        add(`gmmEf${fl}`, g);
-      }
+              0.5 * mEmb * Math.log(v[k]!) -
+              D[i * K + k]! / (2 * v[k]!);
+          return -lse(t);
+        });
+      // Same with one shared spread (only the shares differ between prototypes).
+      const gmmE1 = Float64Array.from({ length: m.n }, (_, i) => {
+        for (let k = 0; k < K; k++) t[k] = Math.log((cnt[k]! + 1) / (nfit + K)) - D[i * K + k]! / (2 * gvar);
+        return -lse(t);
+      });
+      const gmmE = gmm(s2);
+      add('gmmE', gmmE);
+      for (const fl of [0.1, 0.3])
+        add(`gmmEf${fl}`, gmm(Float64Array.from(s2, (v) => Math.max(v, fl * gvar))));
       add('gmmE1', gmmE1);
       // Input-space diagonal Gaussian per prototype (members' mean and std), std floored.
       const gs = new Float64Array(d);

@@ -2,12 +2,9 @@
 // the retrainer and the training worker take. One place, so that the first model, every retrained
 // model and `ddcl train --config` grade the same way.
 import type { DdclConfig } from '../config/config.js';
-import type { BuildOptions } from '../train/buildModel.js';
+import type { BuildOptions, ScoreTermOptions } from '../train/buildModel.js';
 
-export type ScoringBuild = Pick<
-  BuildOptions,
-  'calibration' | 'inputDeviation' | 'inputMixture' | 'globalDeviation'
->;
+export type ScoringBuild = Pick<BuildOptions, 'calibration'> & ScoreTermOptions;
 
 export function scoringBuild(s: DdclConfig['scoring']): ScoringBuild {
   return {

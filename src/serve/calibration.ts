@@ -83,8 +83,8 @@ export interface CalibrationOptions {
   embedDim?: number;
   /**
    * Per-feature spread floor of the input deviation (score columns' `dev`, see inputDeviation).
-   * When set and the columns carry `dev`, its robust z is fitted, and counts like the
-   * reconstruction z (the larger one in normalise). Unset: not used.
+   * When set and the columns carry `dev`, its robust z is fitted and combines with the others
+   * (CalibrationState.combine). Unset: not used.
    */
   inputDeviation?: { spread: number[] };
   /** Fit the input-space prototype mixture's norm (the columns must carry `imix`). */
@@ -141,20 +141,24 @@ export interface ScoreColumns {
   gdev?: Float32Array | Float64Array | number[];
 }
 
-/** Standard deviation of each feature over n rows (X row-major n x d): the deviation's spread floor. */
-export function featureSpread(X: ArrayLike<number>, n: number, d: number): number[] {
-  const mean = new Float64Array(d);
+/** Mean and standard deviation (floored at 1e-6) of each feature over n rows (X row-major n x d). */
+function featureMoments(X: ArrayLike<number>, n: number, d: number): { mean: number[]; std: number[] } {
+  const sum = new Float64Array(d);
   const sq = new Float64Array(d);
   for (let i = 0; i < n; i++)
     for (let j = 0; j < d; j++) {
       const v = X[i * d + j]!;
-      mean[j]! += v;
+      sum[j]! += v;
       sq[j]! += v * v;
     }
-  return Array.from(mean, (s, j) => {
-    const m = n > 0 ? s / n : 0;
-    return Math.max(Math.sqrt(Math.max(n > 0 ? sq[j]! / n - m * m : 0, 0)), 1e-6);
-  });
+  const mean = Array.from(sum, (s) => (n > 0 ? s / n : 0));
+  const std = mean.map((m, j) => Math.max(Math.sqrt(Math.max(n > 0 ? sq[j]! / n - m * m : 0, 0)), 1e-6));
+  return { mean, std };
+}
+
+/** Standard deviation of each feature over n rows (X row-major n x d): the deviation's spread floor. */
+export function featureSpread(X: ArrayLike<number>, n: number, d: number): number[] {
+  return featureMoments(X, n, d).std;
 }
 
 /**
@@ -188,10 +192,8 @@ export function inputDeviation(
  * category's indicator, does not make its first different value dominate every other term.
  */
 export function fitGlobalDeviation(X: ArrayLike<number>, n: number, d: number, floor = 0.5): GlobalDeviation {
-  const mean = new Array<number>(d).fill(0);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j]! += X[i * d + j]!;
-  for (let j = 0; j < d; j++) mean[j] = n > 0 ? mean[j]! / n : 0;
-  return { mean, std: featureSpread(X, n, d).map((s) => Math.max(s, floor)) };
+  const { mean, std } = featureMoments(X, n, d);
+  return { mean, std: std.map((s) => Math.max(s, floor)) };
 }
 
 /** The non-zero features of n rows (compressed rows): rows of one-hot and hashed categories are mostly zeros. */
@@ -347,20 +349,22 @@ export function inputMixtureScores(
     const t1 = start[i + 1]!;
     let xx = 0;
     for (let t = t0; t < t1; t++) xx += value[t]! * value[t]!;
-    let mx = -Infinity;
     for (let c = 0; c < C; c++) {
       const base = c * d;
       let dot = 0;
       for (let t = t0; t < t1; t++) dot += value[t]! * M[base + index[t]!]!;
-      const l = mix.bias[c]! - Math.max(xx - 2 * dot + mm[c]!, 0) * mix.inv[c]!;
-      L[c] = l;
-      if (l > mx) mx = l;
+      L[c] = mix.bias[c]! - Math.max(xx - 2 * dot + mm[c]!, 0) * mix.inv[c]!;
     }
-    let s = 0;
-    for (let c = 0; c < C; c++) s += Math.exp(L[c]! - mx);
-    out[i] = -(mx + Math.log(s));
+    out[i] = negLogSumExp(L, C);
   }
   return out;
+}
+
+/** What gradeColumns needs of the fitted input-space terms (a CalibrationState has them all). */
+export interface ColumnTerms {
+  deviation?: { spread: ArrayLike<number> };
+  inputMixture?: InputMixtureState;
+  globalDeviation?: GlobalDeviation;
 }
 
 /**
@@ -371,7 +375,7 @@ export function inputMixtureScores(
  */
 export function gradeColumns<T extends ScoreColumns>(
   cols: T,
-  state: Pick<CalibrationState, 'deviation' | 'inputMixture' | 'globalDeviation'>,
+  state: ColumnTerms,
   stats: readonly { mean: ArrayLike<number>; std: ArrayLike<number> }[],
   X: ArrayLike<number>,
   n: number,
@@ -433,15 +437,26 @@ export function fitMixture(train: ScoreColumns, K: number, embedDim = 1): Mixtur
   return { bias, inv };
 }
 
+/** -log sum_k exp(L_k) over the first n entries of L, computed stably. */
+function negLogSumExp(L: Float64Array, n: number): number {
+  let mx = -Infinity;
+  for (let k = 0; k < n; k++) if (L[k]! > mx) mx = L[k]!;
+  let s = 0;
+  for (let k = 0; k < n; k++) s += Math.exp(L[k]! - mx);
+  return -(mx + Math.log(s));
+}
+
+/** Per-event scratch of mixtureScore (grown to K as needed). */
+let mixtureTerms = new Float64Array(0);
+
 /** -log sum_k exp(bias_k - D_ik inv_k), computed stably. */
 export function mixtureScore(mix: MixtureState, c: ScoreColumns, i: number): number {
   if (!c.D) throw new Error("rawScore 's_mix' needs the distance matrix D in the score columns");
   const K = mix.bias.length;
-  let mx = -Infinity;
-  for (let k = 0; k < K; k++) mx = Math.max(mx, mix.bias[k]! - c.D[i * K + k]! * mix.inv[k]!);
-  let s = 0;
-  for (let k = 0; k < K; k++) s += Math.exp(mix.bias[k]! - c.D[i * K + k]! * mix.inv[k]! - mx);
-  return -(mx + Math.log(s));
+  if (mixtureTerms.length < K) mixtureTerms = new Float64Array(K);
+  const L = mixtureTerms;
+  for (let k = 0; k < K; k++) L[k] = mix.bias[k]! - c.D[i * K + k]! * mix.inv[k]!;
+  return negLogSumExp(L, K);
 }
 
 /** The raw score of event i that the state normalises (s_min, s_q or the prototype mixture). */

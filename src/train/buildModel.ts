@@ -9,12 +9,11 @@ import type { ArtifactParts, JsonValue, NamedTensor, WeightsPart } from '../regi
 import {
   featureSpread,
   fitCalibration,
-  inputDeviation,
   fitGlobalDeviation,
   fitInputMixture,
-  globalDeviationScores,
-  inputMixtureScores,
+  gradeColumns,
   type CalibrationOptions,
+  type ColumnTerms,
   type CalibrationState,
   type ScoreColumns,
 } from '../serve/calibration.js';
@@ -61,6 +60,18 @@ export interface BuildOptions {
   inputMixture?: boolean;
   /** Fit the global deviation (squared standardised distance from the rows' mean). Default false. */
   globalDeviation?: boolean;
+}
+
+/** The input-space score terms a build fits (BuildOptions of the same names). */
+export type ScoreTermOptions = Pick<BuildOptions, 'inputDeviation' | 'inputMixture' | 'globalDeviation'>;
+
+/** The terms of `o` that are on (for a job or an option object that carries only those). */
+export function pickScoreTerms(o: ScoreTermOptions): ScoreTermOptions {
+  return {
+    ...(o.inputDeviation ? { inputDeviation: true } : {}),
+    ...(o.inputMixture ? { inputMixture: true } : {}),
+    ...(o.globalDeviation ? { globalDeviation: true } : {}),
+  };
 }
 
 export interface BuiltModel {
@@ -117,25 +128,24 @@ export async function buildModel(
     const trainScores = await scoreAll(scorer, Xtrain, trainIdx.length, d, opts.scoreBatch ?? 4096);
     const calScores = await scoreAll(scorer, Xcal, calIdx.length, d, opts.scoreBatch ?? 4096);
     const stats = prototypeStats(Xtrain, trainIdx.length, d, trainScores.nearest, result.model.prototypes.K);
-    let calOpts: CalibrationOptions = { embedDim: result.model.prototypes.m, ...opts.calibration };
-    if (opts.inputDeviation) {
-      const spread = featureSpread(Xtrain, trainIdx.length, d);
-      trainScores.dev = inputDeviation(stats, spread, Xtrain, trainIdx.length, d, trainScores.nearest);
-      calScores.dev = inputDeviation(stats, spread, Xcal, calIdx.length, d, calScores.nearest);
-      calOpts = { ...calOpts, inputDeviation: { spread } };
-    }
-    if (opts.inputMixture) {
-      const mix = fitInputMixture(stats, d);
-      trainScores.imix = inputMixtureScores(mix, stats, Xtrain, trainIdx.length, d);
-      calScores.imix = inputMixtureScores(mix, stats, Xcal, calIdx.length, d);
-      calOpts = { ...calOpts, inputMixture: mix };
-    }
-    if (opts.globalDeviation) {
-      const g = fitGlobalDeviation(Xtrain, trainIdx.length, d);
-      trainScores.gdev = globalDeviationScores(g, Xtrain, trainIdx.length, d);
-      calScores.gdev = globalDeviationScores(g, Xcal, calIdx.length, d);
-      calOpts = { ...calOpts, globalDeviation: g };
-    }
+    // The input-space terms, fitted on the training rows. Their columns are added by the same
+    // gradeColumns as in serving: to the calibration rows (the grade's reference), and to the
+    // training rows only when the norms are fitted on those.
+    const spread = opts.inputDeviation ? featureSpread(Xtrain, trainIdx.length, d) : undefined;
+    const terms: ColumnTerms = {
+      ...(spread ? { deviation: { spread } } : {}),
+      ...(opts.inputMixture ? { inputMixture: fitInputMixture(stats, d) } : {}),
+      ...(opts.globalDeviation ? { globalDeviation: fitGlobalDeviation(Xtrain, trainIdx.length, d) } : {}),
+    };
+    const calOpts: CalibrationOptions = {
+      embedDim: result.model.prototypes.m,
+      ...opts.calibration,
+      ...(spread ? { inputDeviation: { spread } } : {}),
+      ...(terms.inputMixture ? { inputMixture: terms.inputMixture } : {}),
+      ...(terms.globalDeviation ? { globalDeviation: terms.globalDeviation } : {}),
+    };
+    gradeColumns(calScores, terms, stats, Xcal, calIdx.length, d);
+    if (calOpts.normaliseOn === 'train') gradeColumns(trainScores, terms, stats, Xtrain, trainIdx.length, d);
     const calibration = fitCalibration(trainScores, result.model.prototypes.K, calScores, calOpts);
     const parts: ArtifactParts = {
       inputDim: d,

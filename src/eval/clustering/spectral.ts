@@ -126,7 +126,6 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
   if (!Number.isInteger(b) || b < 1 || b >= n)
     throw new ClusteringError('eigenmap dims', b, `must be an integer in [1, ${n - 1}]`);
   if (o.oversample > 0 || o.skipTrivial) return ritzEigenmap(M, o);
-  const { rowStart, col, val } = M;
   const rng = new Rng(o.seed);
   let Q = new Float64Array(n * b);
   for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
@@ -134,16 +133,7 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
   let Z = new Float64Array(n * b);
   let it = 0;
   for (; it < o.maxIter; it++) {
-    Z.fill(0);
-    for (let i = 0; i < n; i++) {
-      const zi = i * b;
-      for (let p = rowStart[i]!; p < rowStart[i + 1]!; p++) {
-        const w = val[p]!;
-        const qj = col[p]! * b;
-        for (let c = 0; c < b; c++) Z[zi + c]! += w * Q[qj + c]!;
-      }
-      for (let c = 0; c < b; c++) Z[zi + c] = 0.5 * (Z[zi + c]! + Q[zi + c]!);
-    }
+    halfShiftedProduct(M, Q, Z, b);
     orthonormalise(Z, n, b);
     // Convergence: every new column lies in the old span (residual of its projection).
     let worst = 0;

@@ -14,7 +14,7 @@ import {
   type ScoreColumns,
 } from '../../serve/calibration.js';
 import { OnnxScorer } from '../../serve/scorer.js';
-import { buildModel } from '../../train/buildModel.js';
+import { buildModel, type ScoreTermOptions } from '../../train/buildModel.js';
 import type { TrainConfig } from '../../train/config.js';
 
 export interface StreamConfig {
@@ -23,7 +23,7 @@ export interface StreamConfig {
   train: Partial<TrainConfig>;
   calibration: CalibrationOptions;
   /** Score terms beside the raw score fitted into each model (buildModel options of the same names). */
-  terms?: { inputDeviation?: boolean; inputMixture?: boolean; globalDeviation?: boolean };
+  terms?: ScoreTermOptions;
   /** Rebuild the model after this many further events (0: never). */
   retrainEvery: number;
   /** Most (inlier) rows a retrained model is built from: the trailing window. */

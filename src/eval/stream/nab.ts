@@ -5,6 +5,7 @@
 // profile and with the daemon's own label-free alert threshold.
 import type { FeatureSpec } from '../../features/index.js';
 import type { ScoreCombine } from '../../serve/calibration.js';
+import type { ScoreTermOptions } from '../../train/buildModel.js';
 import type { TrainConfig } from '../../train/config.js';
 import {
   NAB_PROFILES,
@@ -30,7 +31,7 @@ export interface NabDetectorConfig {
   train: Partial<TrainConfig>;
   rawScore: 's_min' | 's_q' | 's_mix';
   /** Score terms beside the raw score (StreamConfig.terms) and how they combine. */
-  terms?: { inputDeviation?: boolean; inputMixture?: boolean; globalDeviation?: boolean };
+  terms?: ScoreTermOptions;
   combine?: ScoreCombine;
   likelihood: { shortWindow: number; longWindow: number };
   retrainEvery: number;

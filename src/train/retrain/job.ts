@@ -18,7 +18,7 @@ import { Featurizer, type FeatureSpec } from '../../features/index.js';
 import type { ArtifactParts, JsonValue, WeightsPart } from '../../registry/artifact.js';
 import type { CalibrationOptions } from '../../serve/calibration.js';
 import type { DeviceRequest } from '../../serve/device.js';
-import { buildModel, partToTrainWeights } from '../buildModel.js';
+import { buildModel, partToTrainWeights, pickScoreTerms, type ScoreTermOptions } from '../buildModel.js';
 import type { TrainConfig } from '../config.js';
 import { RetrainError } from './errors.js';
 import { unpackSamples, type PackedSamples } from './window.js';
@@ -49,16 +49,10 @@ export interface TrainJob {
    * what ran in the summary. Ignored when `train.engine` is set. Default: the engine's own choice.
    */
   device?: DeviceRequest;
-  build: {
+  build: ScoreTermOptions & {
     holdoutFraction?: number;
     maxTrainRows?: number;
     calibration?: CalibrationOptions;
-    /** buildModel inputDeviation. */
-    inputDeviation?: boolean;
-    /** buildModel inputMixture. */
-    inputMixture?: boolean;
-    /** buildModel globalDeviation. */
-    globalDeviation?: boolean;
     parentVersion?: string | null;
     inputSchemaFingerprint?: string;
     trainingWindow?: JsonValue;
@@ -153,9 +147,7 @@ export async function runTrainJob(job: TrainJob): Promise<{ parts: ArtifactParts
     ...(job.build.holdoutFraction !== undefined ? { holdoutFraction: job.build.holdoutFraction } : {}),
     ...(job.build.maxTrainRows !== undefined ? { maxTrainRows: job.build.maxTrainRows } : {}),
     ...(job.build.calibration ? { calibration: job.build.calibration } : {}),
-    ...(job.build.inputDeviation ? { inputDeviation: true } : {}),
-    ...(job.build.inputMixture ? { inputMixture: true } : {}),
-    ...(job.build.globalDeviation ? { globalDeviation: true } : {}),
+    ...pickScoreTerms(job.build),
     ...(job.build.parentVersion !== undefined ? { parentVersion: job.build.parentVersion } : {}),
     ...(job.build.inputSchemaFingerprint !== undefined
       ? { inputSchemaFingerprint: job.build.inputSchemaFingerprint }

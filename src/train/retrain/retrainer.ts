@@ -13,6 +13,7 @@ import { ServingModel, type ServingModelOptions } from '../../serve/servingModel
 import type { Producer } from '../../stream/types.js';
 import type { CalibrationOptions } from '../../serve/calibration.js';
 import type { DeviceRequest } from '../../serve/device.js';
+import { pickScoreTerms, type ScoreTermOptions } from '../buildModel.js';
 import type { TrainConfig } from '../config.js';
 import { resolveConfig } from '../config.js';
 import { announce, type ModelAnnouncement } from './announce.js';
@@ -24,7 +25,8 @@ import { trainInWorker } from './worker.js';
 
 export type Trainer = (job: TrainJob) => Promise<{ parts: ArtifactParts; summary: TrainSummary }>;
 
-export interface RetrainerOptions {
+/** The input-space score terms (ScoreTermOptions) are those new models fit (config scoring). */
+export interface RetrainerOptions extends ScoreTermOptions {
   name: string;
   registry: ModelRegistry;
   window: InlierWindow;
@@ -61,12 +63,6 @@ export interface RetrainerOptions {
   inputSchemaFingerprint?: string;
   /** How new models' calibration is fitted (scoring.rawScore, scoring.combine). */
   calibration?: CalibrationOptions;
-  /** Fit the input deviation into new models' calibration (scoring.inputDeviation). */
-  inputDeviation?: boolean;
-  /** Fit the input-space prototype mixture (scoring.inputMixture). */
-  inputMixture?: boolean;
-  /** Fit the global deviation (scoring.globalDeviation). */
-  globalDeviation?: boolean;
   /** Where training runs (model.device); reported in the log and ddcl_device_info{stage="train"}. */
   device?: DeviceRequest;
   /** Default: a fresh worker thread per run. */
@@ -168,9 +164,7 @@ export class Retrainer extends EventEmitter<RetrainerEvents> {
           parentVersion,
           maxTrainRows: o.maxTrainRows ?? 20_000,
           ...(o.calibration ? { calibration: o.calibration } : {}),
-          ...(o.inputDeviation ? { inputDeviation: true } : {}),
-          ...(o.inputMixture ? { inputMixture: true } : {}),
-          ...(o.globalDeviation ? { globalDeviation: true } : {}),
+          ...pickScoreTerms(o),
           ...(o.inputSchemaFingerprint !== undefined
             ? { inputSchemaFingerprint: o.inputSchemaFingerprint }
             : {}),
