@@ -126,10 +126,7 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
   if (!Number.isInteger(b) || b < 1 || b >= n)
     throw new ClusteringError('eigenmap dims', b, `must be an integer in [1, ${n - 1}]`);
   if (o.oversample > 0 || o.skipTrivial) return ritzEigenmap(M, o);
-  const rng = new Rng(o.seed);
-  let Q = new Float64Array(n * b);
-  for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
-  orthonormalise(Q, n, b);
+  let Q = randomBlock(n, b, o.seed);
   let Z = new Float64Array(n * b);
   let it = 0;
   for (; it < o.maxIter; it++) {
@@ -162,6 +159,15 @@ export function laplacianEigenmap(M: SparseSym, opts: Partial<EigenmapOptions> =
     for (let c = 0; c < b; c++) Y[i * b + c] = Q[i * b + c]! / norm;
   }
   return { Y, dims: b, iterations: it };
+}
+
+/** A random n x b block (row-major) with orthonormal columns, the start of the subspace iterations. */
+function randomBlock(n: number, b: number, seed: number): Float64Array<ArrayBuffer> {
+  const rng = new Rng(seed);
+  const Q = new Float64Array(n * b);
+  for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
+  orthonormalise(Q, n, b);
+  return Q;
 }
 
 /** Z = (M + I) / 2 times Q, both n x b row-major. */
@@ -231,10 +237,7 @@ function ritzEigenmap(M: SparseSym, o: EigenmapOptions): Eigenmap {
   const first = o.skipTrivial ? 1 : 0;
   const want = first + o.dims;
   const b = Math.min(n, want + Math.max(0, o.oversample));
-  const rng = new Rng(o.seed);
-  let Q = new Float64Array(n * b);
-  for (let i = 0; i < Q.length; i++) Q[i] = rng.normal();
-  orthonormalise(Q, n, b);
+  let Q = randomBlock(n, b, o.seed);
   let Z = new Float64Array(n * b);
   let it = 0;
   const ritz = (): number => {
